@@ -1,0 +1,1 @@
+//! fake-knack (being built)

@@ -1,0 +1,1 @@
+//! knack-client core (being built)
