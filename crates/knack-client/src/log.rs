@@ -1,0 +1,78 @@
+//! A tiny leveled logger to stderr, switched on with `KNACK_SESSION_LOG=error|warn|info|debug`.
+//! Log lines are built from non-secret facts only (method, path, status, timings, codes):
+//! tokens, passwords, request bodies and query strings are never passed to it.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Off = 0,
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+}
+
+static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
+type Sink = Box<dyn Fn(Level, &str) + Send + Sync>;
+static SINK: Mutex<Option<Sink>> = Mutex::new(None);
+
+fn parse(s: &str) -> Level {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "error" => Level::Error,
+        "warn" | "warning" => Level::Warn,
+        "info" => Level::Info,
+        "debug" | "trace" | "all" | "1" | "true" => Level::Debug,
+        _ => Level::Off,
+    }
+}
+
+pub fn level() -> Level {
+    let v = LEVEL.load(Ordering::Relaxed);
+    if v != u8::MAX {
+        return match v {
+            1 => Level::Error,
+            2 => Level::Warn,
+            3 => Level::Info,
+            4 => Level::Debug,
+            _ => Level::Off,
+        };
+    }
+    let l = std::env::var("KNACK_SESSION_LOG")
+        .map(|s| parse(&s))
+        .unwrap_or(Level::Off);
+    LEVEL.store(l as u8, Ordering::Relaxed);
+    l
+}
+
+/// Set the level (overrides the environment variable).
+pub fn set_level(name: &str) {
+    LEVEL.store(parse(name) as u8, Ordering::Relaxed);
+}
+
+/// Send log lines somewhere other than stderr (tests, the JS binding).
+pub fn set_sink(sink: Option<Sink>) {
+    *SINK.lock().unwrap_or_else(|p| p.into_inner()) = sink;
+}
+
+pub fn enabled(l: Level) -> bool {
+    l != Level::Off && l <= level()
+}
+
+pub fn write(l: Level, msg: &str) {
+    let sink = SINK.lock().unwrap_or_else(|p| p.into_inner());
+    match sink.as_ref() {
+        Some(f) => f(l, msg),
+        None => eprintln!("knack-session {:?}: {msg}", l),
+    }
+}
+
+#[macro_export]
+macro_rules! klog {
+    ($lvl:ident, $($arg:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::$lvl) {
+            $crate::log::write($crate::log::Level::$lvl, &format!($($arg)*));
+        }
+    };
+}

@@ -1,0 +1,326 @@
+//! Parsing Knack's answers and checking they have the promised shape. Record data is not
+//! rebuilt: records are borrowed as raw JSON slices and handed on as JSON text, so the only
+//! full parse happens once, in JS (`JSON.parse`).
+
+use crate::error::{Error, FieldError, Result};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+fn utf8(body: &[u8]) -> Result<&str> {
+    std::str::from_utf8(body).map_err(|_| Error::bad_response("Knack's answer is not valid UTF-8"))
+}
+
+fn not_json(what: &str, e: serde_json::Error) -> Error {
+    Error::bad_response(format!("Knack's answer is not {what}: {e}"))
+}
+
+/// Knack's error list from a body like `{"errors":[{"field","type","message"}]}`, also
+/// accepting `{"errors":["text"]}`, `{"message":"text"}` and a short plain-text body.
+pub fn knack_errors(body: &[u8]) -> Vec<FieldError> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Item {
+        Full(FieldError),
+        Text(String),
+    }
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(default)]
+        errors: Option<Vec<Item>>,
+        #[serde(default)]
+        message: Option<String>,
+    }
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t.trim(),
+        Err(_) => return Vec::new(),
+    };
+    if let Ok(b) = serde_json::from_str::<Body>(text) {
+        if let Some(items) = b.errors {
+            return items
+                .into_iter()
+                .map(|i| match i {
+                    Item::Full(f) => f,
+                    Item::Text(message) => FieldError {
+                        message,
+                        ..Default::default()
+                    },
+                })
+                .collect();
+        }
+        if let Some(message) = b.message {
+            return vec![FieldError {
+                message,
+                ..Default::default()
+            }];
+        }
+        return Vec::new();
+    }
+    // A short plain-text answer such as "Rate limit exceeded"; never HTML pages.
+    if !text.is_empty() && text.len() <= 200 && !text.starts_with('<') {
+        return vec![FieldError {
+            message: text.to_owned(),
+            ..Default::default()
+        }];
+    }
+    Vec::new()
+}
+
+/// The messages of Knack's errors, joined, for an error message.
+pub fn summary(errors: &[FieldError]) -> Option<String> {
+    let parts: Vec<&str> = errors
+        .iter()
+        .map(|e| e.message.trim())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if parts.is_empty() {
+        None
+    } else {
+        Some(parts.join("; "))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Count<'a> {
+    Int(u64),
+    Float(f64),
+    #[serde(borrow)]
+    Text(Cow<'a, str>),
+}
+
+impl Count<'_> {
+    fn get(&self) -> Option<u64> {
+        match self {
+            Count::Int(n) => Some(*n),
+            Count::Float(f) if *f >= 0.0 && f.is_finite() => Some(*f as u64),
+            Count::Float(_) => None,
+            Count::Text(s) => s.trim().parse().ok(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct IdOnly<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+}
+
+/// A record as raw JSON, with its id.
+#[derive(Debug, Clone)]
+pub struct RawRecord<'a> {
+    pub id: Cow<'a, str>,
+    pub json: &'a RawValue,
+}
+
+fn raw_record<'a>(raw: &'a RawValue) -> Result<RawRecord<'a>> {
+    let text = raw.get();
+    if !text.starts_with('{') {
+        return Err(Error::bad_response(
+            "a record in Knack's answer is not an object",
+        ));
+    }
+    let id: IdOnly<'a> = serde_json::from_str(text)
+        .map_err(|_| Error::bad_response("a record in Knack's answer has no string \"id\""))?;
+    Ok(RawRecord {
+        id: id.id,
+        json: raw,
+    })
+}
+
+/// One page of a list answer.
+#[derive(Debug)]
+pub struct ListPage<'a> {
+    pub total_pages: u64,
+    pub current_page: u64,
+    pub total_records: u64,
+    pub records: Vec<RawRecord<'a>>,
+}
+
+pub fn list_page(body: &[u8]) -> Result<ListPage<'_>> {
+    #[derive(Deserialize)]
+    struct Shape<'a> {
+        #[serde(borrow)]
+        total_pages: Option<Count<'a>>,
+        #[serde(borrow)]
+        current_page: Option<Count<'a>>,
+        #[serde(borrow)]
+        total_records: Option<Count<'a>>,
+        #[serde(borrow)]
+        records: Option<Vec<&'a RawValue>>,
+    }
+    let text = utf8(body)?;
+    let shape: Shape<'_> =
+        serde_json::from_str(text).map_err(|e| not_json("a list of records", e))?;
+    let records = shape
+        .records
+        .ok_or_else(|| Error::bad_response("Knack's list answer has no \"records\" array"))?;
+    let records = records
+        .into_iter()
+        .map(raw_record)
+        .collect::<Result<Vec<_>>>()?;
+    let total_records = shape
+        .total_records
+        .and_then(|c| c.get())
+        .unwrap_or(records.len() as u64);
+    let current_page = shape.current_page.and_then(|c| c.get()).unwrap_or(1);
+    let total_pages = shape
+        .total_pages
+        .and_then(|c| c.get())
+        .unwrap_or(current_page);
+    Ok(ListPage {
+        total_pages,
+        current_page,
+        total_records,
+        records,
+    })
+}
+
+/// Append `[rec,rec,...]` to `out`.
+pub fn push_records_array(out: &mut String, records: &[RawRecord<'_>]) {
+    out.push('[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(r.json.get());
+    }
+    out.push(']');
+}
+
+impl ListPage<'_> {
+    /// `{"records":[...],"totalRecords":n,"totalPages":n,"currentPage":n}` for JS.
+    pub fn to_js_json(&self) -> String {
+        let size: usize = self.records.iter().map(|r| r.json.get().len() + 1).sum();
+        let mut out = String::with_capacity(size + 96);
+        out.push_str("{\"records\":");
+        push_records_array(&mut out, &self.records);
+        out.push_str(&format!(
+            ",\"totalRecords\":{},\"totalPages\":{},\"currentPage\":{}}}",
+            self.total_records, self.total_pages, self.current_page
+        ));
+        out
+    }
+}
+
+/// A single record: either the record at top level, or wrapped as `{"record": {...}}`
+/// (what view-based writes are reported to return). Returns the record's JSON text.
+pub fn single_record(body: &[u8]) -> Result<(String, String)> {
+    #[derive(Deserialize)]
+    struct Wrapped<'a> {
+        #[serde(borrow)]
+        record: Option<&'a RawValue>,
+        #[serde(borrow)]
+        id: Option<Cow<'a, str>>,
+    }
+    let text = utf8(body)?.trim();
+    if !text.starts_with('{') {
+        return Err(Error::bad_response("Knack's answer is not a record object"));
+    }
+    let w: Wrapped<'_> = serde_json::from_str(text).map_err(|e| not_json("a record", e))?;
+    if let Some(inner) = w.record {
+        if inner.get().starts_with('{') {
+            let r = raw_record(inner)?;
+            return Ok((r.id.into_owned(), inner.get().to_owned()));
+        }
+    }
+    match w.id {
+        Some(id) => Ok((id.into_owned(), text.to_owned())),
+        None => Err(Error::bad_response("Knack's answer has no record id")),
+    }
+}
+
+/// `{"delete": true}`.
+pub fn deleted(body: &[u8]) -> Result<()> {
+    #[derive(Deserialize)]
+    struct Shape {
+        delete: Option<bool>,
+    }
+    let text = utf8(body)?;
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(());
+    }
+    match serde_json::from_str::<Shape>(trimmed) {
+        Ok(Shape { delete: Some(true) }) => Ok(()),
+        Ok(Shape {
+            delete: Some(false),
+        }) => Err(Error::bad_response("Knack answered {\"delete\": false}")),
+        Ok(Shape { delete: None }) => Ok(()),
+        Err(e) => Err(not_json("a delete confirmation", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_page_keeps_records_verbatim_and_renames_counts() {
+        let body = br#"{"total_pages":2,"current_page":1,"total_records":3,"records":[{"id":"a","field_1":"x &amp; y"},{"id":"b","field_1_raw":{"n":[1,2]}}]}"#;
+        let p = list_page(body).unwrap();
+        assert_eq!(p.records.len(), 2);
+        assert_eq!(p.records[1].id, "b");
+        assert_eq!(
+            p.to_js_json(),
+            r#"{"records":[{"id":"a","field_1":"x &amp; y"},{"id":"b","field_1_raw":{"n":[1,2]}}],"totalRecords":3,"totalPages":2,"currentPage":1}"#
+        );
+    }
+
+    #[test]
+    fn list_page_refuses_wrong_shapes() {
+        for body in [
+            &b"<html>oops</html>"[..],
+            b"{}",
+            b"{\"records\":{}}",
+            b"{\"records\":[1]}",
+            b"{\"records\":[{\"name\":\"no id\"}]}",
+            b"{\"records\":[{\"id\":\"a\"}",
+            b"{\"records\":[{\"id\":\"\xff\xfe\"}]}",
+        ] {
+            assert_eq!(list_page(body).unwrap_err().code(), "KNACK_BAD_RESPONSE");
+        }
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(
+            list_page(deep.as_bytes()).unwrap_err().code(),
+            "KNACK_BAD_RESPONSE"
+        );
+    }
+
+    #[test]
+    fn single_record_accepts_bare_and_wrapped() {
+        let (id, json) = single_record(br#"{"id":"r1","field_1":"a"}"#).unwrap();
+        assert_eq!(
+            (id.as_str(), json.as_str()),
+            ("r1", r#"{"id":"r1","field_1":"a"}"#)
+        );
+        let (id, json) =
+            single_record(br#"{"record":{"id":"r2","field_1":"b"},"submit_key":"k"}"#).unwrap();
+        assert_eq!(
+            (id.as_str(), json.as_str()),
+            ("r2", r#"{"id":"r2","field_1":"b"}"#)
+        );
+        assert!(single_record(b"[]").is_err());
+        assert!(single_record(br#"{"field_1":"no id"}"#).is_err());
+    }
+
+    #[test]
+    fn knack_errors_reads_every_shape() {
+        let e = knack_errors(br#"{"errors":[{"field":"field_57","type":"required","message":"Store is required."}]}"#);
+        assert_eq!(e[0].field.as_deref(), Some("field_57"));
+        assert_eq!(e[0].kind.as_deref(), Some("required"));
+        assert_eq!(knack_errors(br#"{"errors":["nope"]}"#)[0].message, "nope");
+        assert_eq!(
+            knack_errors(b"Rate limit exceeded")[0].message,
+            "Rate limit exceeded"
+        );
+        assert!(knack_errors(b"<html>502</html>").is_empty());
+    }
+
+    #[test]
+    fn delete_confirmation() {
+        assert!(deleted(br#"{"delete":true}"#).is_ok());
+        assert!(deleted(br#"{"delete":false}"#).is_err());
+        assert!(deleted(b"nope").is_err());
+    }
+}

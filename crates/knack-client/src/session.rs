@@ -1,0 +1,496 @@
+//! A session: one Knack user's identity (token, claims, expiry) plus a handle on the shared
+//! transport of its app. Logging in, adopting a token, validating it, and mapping HTTP
+//! answers to errors in the light of what the session knows (e.g. its expiry).
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::response;
+use crate::secret::Secret;
+use crate::token::{self, Claims};
+use crate::transport::{guard, Call, CallPolicy, Progress, Reply, Transport, TransportOptions};
+use crate::validate;
+use base64::Engine;
+use bytes::Bytes;
+use reqwest::Method;
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.knack.com/v1";
+
+/// Everything needed to talk to one Knack app.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub app_id: String,
+    pub base_url: Url,
+    pub policy: CallPolicy,
+    pub transport: TransportOptions,
+}
+
+impl SessionConfig {
+    /// Check the app id and base URL (`None`: `KNACK_API_URL`, else Knack's own API).
+    pub fn new(app_id: &str, base_url: Option<&str>) -> Result<Self> {
+        validate::app_id(app_id)?;
+        let env = std::env::var("KNACK_API_URL")
+            .ok()
+            .filter(|s| !s.trim().is_empty());
+        let base = base_url
+            .map(str::to_owned)
+            .or(env)
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        Ok(SessionConfig {
+            app_id: app_id.to_owned(),
+            base_url: validate::base_url(&base)?,
+            policy: CallPolicy::default(),
+            transport: TransportOptions::default(),
+        })
+    }
+}
+
+/// What is known of the user without asking Knack again.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserInfo {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub profile_keys: Vec<String>,
+}
+
+/// The state of a session that can be stored and restored.
+#[derive(Debug, Clone)]
+pub struct SessionState {
+    pub id: String,
+    pub token: Secret,
+    pub remember: Option<bool>,
+    pub user: UserInfo,
+}
+
+#[derive(Debug)]
+pub struct Session {
+    id: String,
+    token: Secret,
+    claims: Claims,
+    remember: Option<bool>,
+    user: UserInfo,
+    transport: Arc<Transport>,
+    policy: CallPolicy,
+}
+
+/// A new opaque session id: 256 random bits, URL-safe base64 (43 characters).
+pub fn new_session_id() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        Error::new(
+            ErrorCode::Store,
+            format!("no randomness for a session id: {e}"),
+        )
+    })?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Call options of one operation.
+#[derive(Debug, Default, Clone)]
+pub struct CallOptions {
+    pub cancel: Option<CancellationToken>,
+}
+
+impl Session {
+    fn build(
+        config: &SessionConfig,
+        id: String,
+        token: Secret,
+        remember: Option<bool>,
+        user: UserInfo,
+    ) -> Result<Self> {
+        validate::header_value("token", token.expose())?;
+        let claims = Claims::decode(token.expose())?;
+        if claims.application_id != config.app_id {
+            return Err(Error::invalid(
+                "the token belongs to another Knack application than appId",
+            ));
+        }
+        let transport = Transport::shared(&config.base_url, &config.app_id, &config.transport)?;
+        let mut user = user;
+        if user.id.is_empty() {
+            user.id = claims.user_id.clone();
+        }
+        Ok(Session {
+            id,
+            token,
+            claims,
+            remember,
+            user,
+            transport,
+            policy: config.policy.clone(),
+        })
+    }
+
+    /// Adopt a token a Knack page sent (no request is made).
+    pub fn from_token(config: &SessionConfig, token: &str, remember: Option<bool>) -> Result<Self> {
+        Session::build(
+            config,
+            new_session_id()?,
+            Secret::new(token.trim()),
+            remember,
+            UserInfo::default(),
+        )
+    }
+
+    /// Rebuild a stored session.
+    pub fn from_state(config: &SessionConfig, state: SessionState) -> Result<Self> {
+        Session::build(config, state.id, state.token, state.remember, state.user)
+    }
+
+    pub fn state(&self) -> SessionState {
+        SessionState {
+            id: self.id.clone(),
+            token: self.token.clone(),
+            remember: self.remember,
+            user: self.user.clone(),
+        }
+    }
+
+    /// `POST /applications/{app}/session` with email and password.
+    pub async fn login(
+        config: &SessionConfig,
+        email: &str,
+        password: &Secret,
+        remember: bool,
+        opts: &CallOptions,
+    ) -> Result<Session> {
+        let email = email.trim();
+        if email.is_empty() || !email.contains('@') || email.len() > 320 {
+            return Err(Error::invalid("email must be an email address"));
+        }
+        if password.is_empty() {
+            return Err(Error::invalid("password must not be empty"));
+        }
+        let transport = Transport::shared(&config.base_url, &config.app_id, &config.transport)?;
+        let body = {
+            let mut m = serde_json::Map::new();
+            m.insert("email".into(), email.into());
+            m.insert("password".into(), password.expose().into());
+            if remember {
+                m.insert("remember".into(), true.into());
+            }
+            let mut text = serde_json::to_vec(&serde_json::Value::Object(m))
+                .map_err(|e| Error::invalid(format!("login body: {e}")))?;
+            let bytes = Bytes::copy_from_slice(&text);
+            zeroize::Zeroize::zeroize(&mut text);
+            bytes
+        };
+        let mut call = Call::new(
+            Method::POST,
+            format!("/applications/{}/session", config.app_id),
+        );
+        call.body = Some(body);
+        call.app_header = false;
+        // Logging in changes no data: safe to repeat.
+        call.idempotent = true;
+        let progress = Progress::default();
+        let reply = guard(
+            transport.send(&call, &config.policy, &progress),
+            opts.cancel.as_ref(),
+            config.policy.deadline,
+            &progress,
+        )
+        .await?;
+        if !(200..300).contains(&reply.status) {
+            let errors = response::knack_errors(&reply.body);
+            let (code, what) = match reply.status {
+                404 => (
+                    ErrorCode::NotFound,
+                    "the application was not found".to_owned(),
+                ),
+                _ => (
+                    ErrorCode::LoginFailed,
+                    response::summary(&errors)
+                        .unwrap_or_else(|| "email or password incorrect".to_owned()),
+                ),
+            };
+            return Err(Error::new(code, format!("login failed: {what}"))
+                .with_status(reply.status)
+                .with_errors(errors)
+                .with_attempts(reply.attempts)
+                .with_request(reply.request));
+        }
+        let user = LoginUser::parse(&reply.body)?;
+        if let Some(status) = user.approval_status.as_deref() {
+            if status != "approved" {
+                return Err(Error::new(
+                    ErrorCode::LoginFailed,
+                    format!(
+                        "login failed: the account is not approved (approval_status \"{status}\")"
+                    ),
+                )
+                .with_attempts(reply.attempts));
+            }
+        }
+        let info = UserInfo {
+            id: user.id.clone(),
+            email: user.email.clone().or_else(|| Some(email.to_owned())),
+            name: user.name.clone(),
+            profile_keys: user.profile_keys.clone(),
+        };
+        let session = Session::build(config, new_session_id()?, user.token, Some(remember), info)?;
+        if session.claims.user_id != user.id {
+            return Err(Error::bad_response(
+                "the login answer's token is for another user",
+            ));
+        }
+        Ok(session)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn app_id(&self) -> &str {
+        &self.claims.application_id
+    }
+
+    pub fn user(&self) -> &UserInfo {
+        &self.user
+    }
+
+    pub fn remember(&self) -> Option<bool> {
+        self.remember
+    }
+
+    pub fn token(&self) -> &Secret {
+        &self.token
+    }
+
+    pub fn transport(&self) -> &Arc<Transport> {
+        &self.transport
+    }
+
+    pub fn policy(&self) -> &CallPolicy {
+        &self.policy
+    }
+
+    pub fn issued_at(&self) -> SystemTime {
+        self.claims.issued_at()
+    }
+
+    pub fn expires_at(&self) -> SystemTime {
+        token::expires_at(self.issued_at(), self.remember)
+    }
+
+    /// Past the latest possible expiry: no request can succeed.
+    pub fn expired(&self) -> bool {
+        SystemTime::now() >= self.expires_at()
+    }
+
+    /// Past the shortest lifetime (48 h): Knack may consider it expired.
+    fn maybe_expired(&self) -> bool {
+        SystemTime::now() >= self.issued_at() + token::SHORT_LIFETIME
+    }
+
+    fn check_not_expired(&self) -> Result<()> {
+        if self.expired() {
+            return Err(Error::new(
+                ErrorCode::TokenExpired,
+                "the session's token has expired; log in again",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Run a call as this user under the caller's cancel token and the deadline.
+    pub async fn run<T, F>(
+        &self,
+        opts: &CallOptions,
+        f: impl FnOnce(Arc<Progress>) -> F,
+    ) -> Result<T>
+    where
+        F: std::future::Future<Output = Result<T>>,
+    {
+        if opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return Err(Error::aborted());
+        }
+        self.check_not_expired()?;
+        let progress = Arc::new(Progress::default());
+        guard(
+            f(progress.clone()),
+            opts.cancel.as_ref(),
+            self.policy.deadline,
+            &progress,
+        )
+        .await
+    }
+
+    /// Send one authenticated call and turn non-2xx answers into errors.
+    pub async fn send(&self, mut call: Call<'_>, progress: &Progress) -> Result<Reply> {
+        call.token = Some(&self.token);
+        let reply = self.transport.send(&call, &self.policy, progress).await?;
+        if (200..300).contains(&reply.status) {
+            return Ok(reply);
+        }
+        Err(self.status_error(&reply))
+    }
+
+    /// Map a 4xx answer to an error.
+    pub fn status_error(&self, reply: &Reply) -> Error {
+        let errors = response::knack_errors(&reply.body);
+        let summary = response::summary(&errors);
+        let said = |default: &str| summary.clone().unwrap_or_else(|| default.to_owned());
+        let lower = summary.clone().unwrap_or_default().to_ascii_lowercase();
+        let (code, message) = match reply.status {
+            400 if lower.contains("not found") => (ErrorCode::NotFound, said("not found")),
+            400 | 422 => (ErrorCode::Validation, said("Knack refused the data")),
+            401 if lower.contains("expired") || self.maybe_expired() => (
+                ErrorCode::TokenExpired,
+                format!("the token has expired ({})", said("unauthorized")),
+            ),
+            401 => (
+                ErrorCode::Unauthorized,
+                format!("Knack rejected the token ({})", said("unauthorized")),
+            ),
+            403 => (
+                ErrorCode::Forbidden,
+                format!("the user may not use this view ({})", said("forbidden")),
+            ),
+            404 | 410 => (ErrorCode::NotFound, said("not found")),
+            s => (
+                ErrorCode::BadResponse,
+                format!("unexpected status {s} ({})", said("no message")),
+            ),
+        };
+        Error::new(code, format!("{}: {message}", reply.request))
+            .with_status(reply.status)
+            .with_errors(errors)
+            .with_attempts(reply.attempts)
+            .with_request(reply.request.clone())
+    }
+
+    /// `GET /session/token`: ask Knack whether the token is still good and who it is.
+    /// Returns the user as JSON text (`{id, email, status, accountStatus, approvalStatus,
+    /// profileKeys, values}`).
+    pub async fn validate(&self, opts: &CallOptions) -> Result<String> {
+        self.run(opts, |progress| async move {
+            let call = Call::new(Method::GET, "/session/token");
+            let reply = self.send(call, &progress).await?;
+            KnackUser::from_session_body(&reply.body)
+        })
+        .await
+    }
+}
+
+#[derive(Debug)]
+struct LoginUser {
+    id: String,
+    token: Secret,
+    approval_status: Option<String>,
+    profile_keys: Vec<String>,
+    email: Option<String>,
+    name: Option<String>,
+}
+
+/// Find an email and a name among a user's `values` without knowing the field keys.
+fn email_and_name(
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> (Option<String>, Option<String>) {
+    let mut email = None;
+    let mut name = None;
+    for (k, v) in values {
+        if k.ends_with("_raw") {
+            if let Some(e) = v.get("email").and_then(|e| e.as_str()) {
+                email.get_or_insert_with(|| e.to_owned());
+            }
+            if let Some(full) = v.get("full").and_then(|e| e.as_str()) {
+                name.get_or_insert_with(|| full.to_owned());
+            }
+        }
+    }
+    (email, name)
+}
+
+impl LoginUser {
+    fn parse(body: &[u8]) -> Result<LoginUser> {
+        #[derive(Deserialize)]
+        struct User {
+            id: String,
+            token: String,
+            #[serde(default)]
+            approval_status: Option<String>,
+            #[serde(default)]
+            profile_keys: Vec<String>,
+            #[serde(default)]
+            values: Option<serde_json::Map<String, serde_json::Value>>,
+        }
+        #[derive(Deserialize)]
+        struct S {
+            user: User,
+        }
+        #[derive(Deserialize)]
+        struct Body {
+            session: S,
+        }
+        let b: Body = serde_json::from_slice(body).map_err(|_| {
+            Error::bad_response("the login answer is not {session: {user: {id, token, ...}}}")
+        })?;
+        let u = b.session.user;
+        let (email, name) = u.values.as_ref().map(email_and_name).unwrap_or_default();
+        Ok(LoginUser {
+            id: u.id,
+            token: Secret::new(u.token),
+            approval_status: u.approval_status,
+            profile_keys: u.profile_keys,
+            email,
+            name,
+        })
+    }
+}
+
+struct KnackUser;
+
+impl KnackUser {
+    fn from_session_body(body: &[u8]) -> Result<String> {
+        #[derive(Deserialize)]
+        struct User {
+            id: String,
+            #[serde(default)]
+            email: Option<String>,
+            #[serde(default)]
+            status: Option<String>,
+            #[serde(default)]
+            account_status: Option<String>,
+            #[serde(default)]
+            approval_status: Option<String>,
+            #[serde(default)]
+            profile_keys: Vec<String>,
+            #[serde(default)]
+            values: Option<serde_json::Map<String, serde_json::Value>>,
+        }
+        #[derive(Deserialize)]
+        struct S {
+            user: User,
+        }
+        #[derive(Deserialize)]
+        struct Body {
+            session: S,
+        }
+        let b: Body = serde_json::from_slice(body).map_err(|_| {
+            Error::bad_response("the token check answer is not {session: {user: {...}}}")
+        })?;
+        let u = b.session.user;
+        let mut values = u.values.unwrap_or_default();
+        // A token answer must not carry secrets onwards, whatever Knack puts there.
+        values.retain(|k, _| !k.to_ascii_lowercase().contains("token"));
+        values.remove("password");
+        let (found_email, name) = email_and_name(&values);
+        let out = serde_json::json!({
+            "id": u.id,
+            "email": u.email.or(found_email),
+            "name": name,
+            "status": u.status,
+            "accountStatus": u.account_status,
+            "approvalStatus": u.approval_status,
+            "profileKeys": u.profile_keys,
+            "values": values,
+        });
+        Ok(out.to_string())
+    }
+}

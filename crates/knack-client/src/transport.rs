@@ -1,0 +1,594 @@
+//! The shared transport: one pooled HTTP client, one rate governor, one plan-quota tracker
+//! and one metadata cache per (base URL, app id) per process. Sessions are cheap handles
+//! that point at it.
+//!
+//! `send` runs one logical request: quota check, governor slot, attempt with a per-attempt
+//! timeout and a body-size cap, classification, retry with backoff. Cancellation and the
+//! overall deadline wrap a whole operation (see `guard`).
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::governor::{Governor, DEFAULT_PER_SECOND};
+use crate::klog;
+use crate::quota::PlanQuota;
+use crate::retry::{Failure, RetryPolicy};
+use crate::secret::Secret;
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::Method;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+pub const USER_AGENT: &str = concat!("knack-session/", env!("CARGO_PKG_VERSION"));
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Per-call policy: timeouts, retries, body cap. Lives on the session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallPolicy {
+    /// Per attempt: from sending the request to the last byte of the answer.
+    pub timeout: Duration,
+    /// The whole call: queueing, every attempt, every backoff.
+    pub deadline: Option<Duration>,
+    pub retry: RetryPolicy,
+    pub max_body_bytes: usize,
+}
+
+impl Default for CallPolicy {
+    fn default() -> Self {
+        CallPolicy {
+            timeout: DEFAULT_TIMEOUT,
+            deadline: None,
+            retry: RetryPolicy::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Process-wide settings of a transport, given when a session is made.
+#[derive(Debug, Clone, Default)]
+pub struct TransportOptions {
+    /// `None`: leave as is (10/s for a new transport). `Some(None)`: governor off.
+    pub rate_limit: Option<Option<u32>>,
+    /// Explicit proxy URL; otherwise `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
+    pub proxy: Option<String>,
+}
+
+/// One HTTP request of the Knack API.
+#[derive(Debug)]
+pub struct Call<'a> {
+    pub method: Method,
+    /// Path below the base URL, starting with `/` (e.g. `/session/token`).
+    pub path: String,
+    /// Already-encoded query string, without `?`.
+    pub query: String,
+    pub token: Option<&'a Secret>,
+    pub body: Option<Bytes>,
+    /// Safe to repeat after an answer may have been lost.
+    pub idempotent: bool,
+    /// Send `X-Knack-Application-Id`.
+    pub app_header: bool,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        let idempotent = method != Method::POST;
+        Call {
+            method,
+            path: path.into(),
+            query: String::new(),
+            token: None,
+            body: None,
+            idempotent,
+            app_header: true,
+        }
+    }
+
+    fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// A final HTTP answer (2xx, or a 4xx other than 429) for the caller to interpret.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Bytes,
+    pub attempts: u32,
+    pub request: String,
+}
+
+/// What is known about one operation while it runs; survives a cut-off by the deadline.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub attempts: AtomicU32,
+}
+
+/// Counters of a transport, readable from JS.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limited: AtomicU64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Limits {
+    rate_remaining: Option<u64>,
+    rate_reset: Option<u64>,
+    plan_limit: Option<u64>,
+    plan_remaining: Option<u64>,
+    plan_reset_ms: Option<u64>,
+    retry_after_secs: Option<u64>,
+}
+
+fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
+    h.get(name)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| v as u64)
+}
+
+impl Limits {
+    fn from_headers(h: &HeaderMap) -> Self {
+        Limits {
+            rate_remaining: header_u64(h, "x-ratelimit-remaining"),
+            rate_reset: header_u64(h, "x-ratelimit-reset"),
+            plan_limit: header_u64(h, "x-planlimit-limit"),
+            plan_remaining: header_u64(h, "x-planlimit-remaining"),
+            plan_reset_ms: header_u64(h, "x-planlimit-reset"),
+            retry_after_secs: header_u64(h, "retry-after"),
+        }
+    }
+
+    /// How long to wait after a 429: `Retry-After`, else until `X-RateLimit-Reset`
+    /// (unix seconds), else one second (Knack's window).
+    fn rate_wait(&self) -> Duration {
+        if let Some(s) = self.retry_after_secs {
+            return Duration::from_secs(s.min(60));
+        }
+        if let Some(reset) = self.rate_reset {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            let at = Duration::from_secs(reset);
+            if at > now {
+                return (at - now).clamp(Duration::from_millis(50), Duration::from_millis(1100));
+            }
+        }
+        Duration::from_secs(1)
+    }
+
+    fn rate_reset_in(&self) -> Option<Duration> {
+        let reset = self.rate_reset?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+        Duration::from_secs(reset).checked_sub(now)
+    }
+}
+
+enum AttemptError {
+    /// Nothing was sent.
+    Connect(String),
+    /// The request may have reached Knack.
+    AfterSend(String),
+    /// Not worth retrying (answer too large, ...).
+    Fatal(Error),
+}
+
+struct RawResponse {
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[derive(Debug)]
+pub struct Transport {
+    pub base_url: Url,
+    pub app_id: String,
+    http: reqwest::Client,
+    pub governor: Governor,
+    pub quota: PlanQuota,
+    pub counters: Counters,
+    pub(crate) metadata: tokio::sync::Mutex<Option<Arc<crate::metadata::AppMeta>>>,
+}
+
+type Registry = Mutex<HashMap<(String, String), Arc<Transport>>>;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn install_crypto() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Reduce a reqwest error to a message without URLs (they may carry a query with user data).
+fn describe(e: &reqwest::Error) -> String {
+    let mut kind = if e.is_connect() {
+        "could not connect".to_owned()
+    } else if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while reading the answer".to_owned()
+    } else if e.is_request() {
+        "the connection failed while sending or before an answer came".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = None;
+    while let Some(s) = source {
+        detail = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(d) = detail {
+        kind.push_str(" (");
+        kind.push_str(&d);
+        kind.push(')');
+    }
+    kind
+}
+
+impl Transport {
+    /// The shared transport of (base URL, app id), created on first use.
+    pub fn shared(base_url: &Url, app_id: &str, opts: &TransportOptions) -> Result<Arc<Transport>> {
+        let key = (base_url.as_str().to_owned(), app_id.to_owned());
+        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = reg.get(&key) {
+            if let Some(limit) = opts.rate_limit {
+                t.governor.set_per_second(limit);
+            }
+            return Ok(t.clone());
+        }
+        let t = Arc::new(Transport::new(base_url.clone(), app_id.to_owned(), opts)?);
+        reg.insert(key, t.clone());
+        Ok(t)
+    }
+
+    /// A transport of its own, not shared (tests).
+    pub fn new(base_url: Url, app_id: String, opts: &TransportOptions) -> Result<Transport> {
+        install_crypto();
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(128)
+            .tcp_nodelay(true)
+            // Redirects are refused: a redirect must never carry the user's token elsewhere.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(p) = &opts.proxy {
+            let proxy = reqwest::Proxy::all(p.as_str())
+                .map_err(|_| Error::invalid("proxy is not a valid proxy URL"))?;
+            builder = builder.proxy(proxy);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::invalid(format!("could not build the HTTP client: {e}")))?;
+        let limit = opts.rate_limit.unwrap_or(Some(DEFAULT_PER_SECOND));
+        Ok(Transport {
+            base_url,
+            app_id,
+            http,
+            governor: Governor::new(limit),
+            quota: PlanQuota::default(),
+            counters: Counters::default(),
+            metadata: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    fn url(&self, call: &Call<'_>) -> Result<Url> {
+        let mut s = String::with_capacity(
+            self.base_url.as_str().len() + call.path.len() + call.query.len() + 1,
+        );
+        s.push_str(self.base_url.as_str().trim_end_matches('/'));
+        s.push_str(&call.path);
+        if !call.query.is_empty() {
+            s.push('?');
+            s.push_str(&call.query);
+        }
+        Url::parse(&s).map_err(|e| Error::invalid(format!("could not build the request URL: {e}")))
+    }
+
+    async fn attempt(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        max_body: usize,
+    ) -> Result<RawResponse, AttemptError> {
+        let mut rb = self.http.request(call.method.clone(), url.clone());
+        if call.app_header {
+            let v = HeaderValue::from_str(&self.app_id).map_err(|_| {
+                AttemptError::Fatal(Error::invalid("appId is not a valid header value"))
+            })?;
+            rb = rb.header("X-Knack-Application-Id", v);
+        }
+        if let Some(token) = call.token {
+            let mut v = HeaderValue::from_str(token.expose()).map_err(|_| {
+                AttemptError::Fatal(Error::invalid("the token is not a valid header value"))
+            })?;
+            v.set_sensitive(true);
+            rb = rb.header(AUTHORIZATION, v);
+        }
+        rb = rb.header("Accept", "application/json");
+        if let Some(body) = &call.body {
+            rb = rb
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let mut resp = rb.send().await.map_err(|e| {
+            if e.is_connect() {
+                AttemptError::Connect(describe(&e))
+            } else {
+                AttemptError::AfterSend(describe(&e))
+            }
+        })?;
+        let status = resp.status().as_u16();
+        let headers = std::mem::take(resp.headers_mut());
+        let too_large = |n: usize| {
+            AttemptError::Fatal(
+                Error::bad_response(format!(
+                    "the answer is larger than the {max_body}-byte limit (maxBodyBytes){}",
+                    if n > 0 {
+                        format!(": {n} bytes")
+                    } else {
+                        String::new()
+                    }
+                ))
+                .with_status(status),
+            )
+        };
+        if let Some(len) = resp.content_length() {
+            if len > max_body as u64 {
+                return Err(too_large(len as usize));
+            }
+        }
+        let cap = resp.content_length().map(|l| l as usize).unwrap_or(8192);
+        let mut buf = Vec::with_capacity(cap.min(max_body));
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if buf.len() + chunk.len() > max_body {
+                        return Err(too_large(0));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(AttemptError::AfterSend(describe(&e))),
+            }
+        }
+        Ok(RawResponse {
+            status,
+            headers,
+            body: Bytes::from(buf),
+        })
+    }
+
+    fn observe(&self, limits: &Limits) {
+        self.quota.observe(
+            limits.plan_limit,
+            limits.plan_remaining,
+            limits.plan_reset_ms.map(Duration::from_millis),
+        );
+        self.governor
+            .observe(limits.rate_remaining, limits.rate_reset_in());
+    }
+
+    /// Run one request with retries. 2xx and 4xx (other than 429) come back as a `Reply`;
+    /// 429, 5xx, network failures and timeouts become errors once retries are spent.
+    pub async fn send(
+        &self,
+        call: &Call<'_>,
+        policy: &CallPolicy,
+        progress: &Progress,
+    ) -> Result<Reply> {
+        let label = call.label();
+        let url = self.url(call)?;
+        let mut attempt: u32 = 0;
+        loop {
+            self.quota
+                .check()
+                .map_err(|e| e.with_attempts(attempt).with_request(label.clone()))?;
+            self.governor.acquire().await;
+            attempt += 1;
+            progress.attempts.store(attempt, Ordering::Relaxed);
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let outcome = tokio::time::timeout(
+                policy.timeout,
+                self.attempt(call, &url, policy.max_body_bytes),
+            )
+            .await;
+            let elapsed = started.elapsed().as_millis();
+            let (failure, mut err, wait) = match outcome {
+                Err(_) => {
+                    klog!(
+                        Info,
+                        "{label} timed out after {elapsed}ms (attempt {attempt})"
+                    );
+                    (
+                        Failure::Timeout,
+                        Error::new(
+                            ErrorCode::Timeout,
+                            format!(
+                                "{label}: no complete answer within the per-attempt timeout of {}ms{}",
+                                policy.timeout.as_millis(),
+                                if call.idempotent { "" } else { " (the write may have been applied; not retried)" }
+                            ),
+                        ),
+                        None,
+                    )
+                }
+                Ok(Err(AttemptError::Fatal(e))) => {
+                    return Err(e.with_attempts(attempt).with_request(label));
+                }
+                Ok(Err(AttemptError::Connect(msg))) => {
+                    klog!(Info, "{label}: {msg} (attempt {attempt})");
+                    (
+                        Failure::Connect,
+                        Error::new(ErrorCode::Network, format!("{label}: {msg}")),
+                        None,
+                    )
+                }
+                Ok(Err(AttemptError::AfterSend(msg))) => {
+                    klog!(Info, "{label}: {msg} (attempt {attempt})");
+                    (
+                        Failure::AfterSend,
+                        Error::new(
+                            ErrorCode::Network,
+                            format!(
+                                "{label}: {msg}{}",
+                                if call.idempotent {
+                                    ""
+                                } else {
+                                    " (the write may have been applied; not retried)"
+                                }
+                            ),
+                        ),
+                        None,
+                    )
+                }
+                Ok(Ok(resp)) => {
+                    let limits = Limits::from_headers(&resp.headers);
+                    self.observe(&limits);
+                    klog!(
+                        Debug,
+                        "{label} -> {} in {elapsed}ms (attempt {attempt})",
+                        resp.status
+                    );
+                    match resp.status {
+                        429 => {
+                            let text =
+                                String::from_utf8_lossy(&resp.body[..resp.body.len().min(2048)])
+                                    .to_ascii_lowercase();
+                            if limits.plan_remaining == Some(0)
+                                || text.contains("daily")
+                                || text.contains("plan limit")
+                            {
+                                let reset = limits.plan_reset_ms.map(Duration::from_millis);
+                                self.quota.mark_spent(reset);
+                                let mut e = Error::new(
+                                    ErrorCode::DailyLimit,
+                                    format!("{label}: the Knack plan's daily API limit is spent"),
+                                )
+                                .with_status(429)
+                                .with_errors(crate::response::knack_errors(&resp.body))
+                                .with_attempts(attempt)
+                                .with_request(label);
+                                e.retry_after_ms = reset.map(|d| d.as_millis() as u64);
+                                return Err(e);
+                            }
+                            self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                            let wait = limits.rate_wait();
+                            self.governor.pause_for(wait);
+                            let mut e = Error::new(
+                                ErrorCode::RateLimited,
+                                format!("{label}: Knack's rate limit was exceeded (429)"),
+                            )
+                            .with_status(429);
+                            e.retry_after_ms = Some(wait.as_millis() as u64);
+                            (Failure::RateLimited, e, Some(wait))
+                        }
+                        500..=599 => (
+                            Failure::Server,
+                            Error::new(
+                                ErrorCode::ServerError,
+                                format!(
+                                    "{label}: Knack answered {}{}",
+                                    resp.status,
+                                    if call.idempotent {
+                                        ""
+                                    } else {
+                                        " (the write may have been applied; not retried)"
+                                    }
+                                ),
+                            )
+                            .with_status(resp.status)
+                            .with_errors(crate::response::knack_errors(&resp.body)),
+                            None,
+                        ),
+                        300..=399 => {
+                            return Err(Error::bad_response(format!(
+                                "{label}: Knack answered with a redirect ({}), which is refused so the token cannot be sent elsewhere",
+                                resp.status
+                            ))
+                            .with_status(resp.status)
+                            .with_attempts(attempt)
+                            .with_request(label));
+                        }
+                        status => {
+                            return Ok(Reply {
+                                status,
+                                body: resp.body,
+                                attempts: attempt,
+                                request: label,
+                            })
+                        }
+                    }
+                }
+            };
+            if policy.retry.should_retry(failure, call.idempotent, attempt) {
+                self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                let pause = match wait {
+                    // The governor already holds everyone until Knack's window has passed.
+                    Some(_) => Duration::ZERO,
+                    None => policy.retry.backoff(attempt),
+                };
+                klog!(
+                    Info,
+                    "{label}: retrying in {}ms ({:?})",
+                    pause.as_millis(),
+                    failure
+                );
+                if !pause.is_zero() {
+                    tokio::time::sleep(pause).await;
+                }
+                continue;
+            }
+            err.attempts = attempt;
+            err.request = Some(label);
+            return Err(err);
+        }
+    }
+}
+
+/// Run an operation under the caller's cancellation token and the overall deadline.
+/// Dropping the inner future cancels in-flight HTTP and leaves the governor queue.
+pub async fn guard<T>(
+    fut: impl std::future::Future<Output = Result<T>>,
+    cancel: Option<&CancellationToken>,
+    deadline: Option<Duration>,
+    progress: &Progress,
+) -> Result<T> {
+    let cancelled = async {
+        match cancel {
+            Some(c) => c.cancelled().await,
+            None => std::future::pending().await,
+        }
+    };
+    let timed_out = async {
+        match deadline {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = cancelled => Err(Error::aborted().with_attempts(progress.attempts.load(Ordering::Relaxed))),
+        _ = timed_out => Err(Error::new(
+            ErrorCode::Timeout,
+            format!("the deadline of {}ms passed", deadline.map(|d| d.as_millis()).unwrap_or(0)),
+        ).with_attempts(progress.attempts.load(Ordering::Relaxed))),
+        r = fut => r,
+    }
+}

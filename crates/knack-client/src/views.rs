@@ -1,0 +1,330 @@
+//! View-based record requests: `/pages/{scene}/views/{view}/records[/{id}]`.
+
+use crate::error::{Error, Result};
+use crate::filters;
+use crate::response;
+use crate::session::{CallOptions, Session};
+use crate::transport::{Call, Progress};
+use crate::validate;
+use bytes::Bytes;
+use reqwest::Method;
+use serde_json::Value;
+
+/// Knack's largest page.
+pub const MAX_ROWS_PER_PAGE: u32 = 1000;
+
+/// Which scene and view.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ViewRef {
+    pub scene: String,
+    pub view: String,
+}
+
+impl ViewRef {
+    pub fn check(&self) -> Result<()> {
+        validate::scene(&self.scene)?;
+        validate::view(&self.view)
+    }
+
+    pub fn records_path(&self) -> String {
+        format!("/pages/{}/views/{}/records", self.scene, self.view)
+    }
+
+    pub fn record_path(&self, id: &str) -> String {
+        format!("/pages/{}/views/{}/records/{id}", self.scene, self.view)
+    }
+}
+
+/// A list request. Only what the caller set is sent; Knack's defaults apply to the rest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListQuery {
+    pub view: ViewRef,
+    pub page: Option<u32>,
+    pub rows_per_page: Option<u32>,
+    pub filters: Option<Value>,
+    pub sort_field: Option<String>,
+    pub sort_order: Option<String>,
+    pub format: Option<String>,
+    pub parent_record_id: Option<String>,
+}
+
+/// A checked list query, with the query string minus `page` (paging adds it).
+#[derive(Debug, Clone)]
+pub struct PreparedQuery {
+    pub path: String,
+    /// Encoded parameters other than `page`, each `k=v`.
+    pub params: Vec<String>,
+    /// The scene key whose slug `parentRecordId` needs, if it must be looked up.
+    pub parent: Option<(String, String)>,
+}
+
+impl ListQuery {
+    pub fn prepare(&self) -> Result<PreparedQuery> {
+        self.view.check()?;
+        if self.page == Some(0) {
+            return Err(Error::invalid("page must be 1 or more"));
+        }
+        let mut params = Vec::new();
+        if let Some(r) = self.rows_per_page {
+            if r == 0 || r > MAX_ROWS_PER_PAGE {
+                return Err(Error::invalid(format!(
+                    "rowsPerPage must be between 1 and {MAX_ROWS_PER_PAGE}, got {r}"
+                )));
+            }
+            params.push(format!("rows_per_page={r}"));
+        }
+        if let Some(f) = &self.filters {
+            let json = filters::to_json(f)?;
+            params.push(format!("filters={}", filters::encode_component(&json)));
+        }
+        if let Some(f) = &self.sort_field {
+            validate::field_key("sortField", f)?;
+            params.push(format!("sort_field={f}"));
+        }
+        match self.sort_order.as_deref() {
+            None => {}
+            Some(o @ ("asc" | "desc")) => {
+                if self.sort_field.is_none() {
+                    return Err(Error::invalid("sortOrder needs sortField"));
+                }
+                params.push(format!("sort_order={o}"));
+            }
+            Some(_) => return Err(Error::invalid("sortOrder must be \"asc\" or \"desc\"")),
+        }
+        match self.format.as_deref() {
+            None => {}
+            Some(f @ ("raw" | "html" | "both")) => params.push(format!("format={f}")),
+            Some(_) => {
+                return Err(Error::invalid(
+                    "format must be \"raw\", \"html\" or \"both\"",
+                ))
+            }
+        }
+        let mut parent = None;
+        if let Some(id) = &self.parent_record_id {
+            validate::record_id("parentRecordId", id)?;
+            if validate::is_scene_key(&self.view.scene) {
+                parent = Some((self.view.scene.clone(), id.clone()));
+            } else {
+                params.push(format!("{}_id={id}", self.view.scene));
+            }
+        }
+        Ok(PreparedQuery {
+            path: self.view.records_path(),
+            params,
+            parent,
+        })
+    }
+}
+
+impl PreparedQuery {
+    /// Resolve the parent scene's slug (from cached metadata) into a `{slug}_id` parameter.
+    pub async fn resolve(&mut self, session: &Session, progress: &Progress) -> Result<()> {
+        if let Some((scene, id)) = self.parent.take() {
+            let slug = session
+                .transport()
+                .scene_slug(&scene, session.policy(), progress)
+                .await?;
+            validate::scene(&slug)?;
+            self.params.push(format!("{slug}_id={id}"));
+        }
+        Ok(())
+    }
+
+    pub fn query_for_page(&self, page: Option<u32>) -> String {
+        let mut q = self.params.join("&");
+        if let Some(p) = page {
+            if !q.is_empty() {
+                q.push('&');
+            }
+            q.push_str(&format!("page={p}"));
+        }
+        q
+    }
+}
+
+fn data_body(data: &Value) -> Result<Bytes> {
+    if !data.is_object() {
+        return Err(Error::invalid(
+            "data must be an object of field values, e.g. {\"field_1\": \"x\"}",
+        ));
+    }
+    serde_json::to_vec(data)
+        .map(Bytes::from)
+        .map_err(|e| Error::invalid(format!("data: {e}")))
+}
+
+impl Session {
+    /// One page of records, as `{"records","totalRecords","totalPages","currentPage"}` JSON.
+    pub async fn get_records(&self, query: &ListQuery, opts: &CallOptions) -> Result<String> {
+        let mut prepared = query.prepare()?;
+        self.run(opts, |progress| async move {
+            prepared.resolve(self, &progress).await?;
+            let mut call = Call::new(Method::GET, prepared.path.clone());
+            call.query = prepared.query_for_page(query.page);
+            let reply = self.send(call, &progress).await?;
+            let page = response::list_page(&reply.body)
+                .map_err(|e| e.with_request(reply.request.clone()))?;
+            Ok(page.to_js_json())
+        })
+        .await
+    }
+
+    /// One record by id, as JSON text.
+    pub async fn get_record(&self, view: &ViewRef, id: &str, opts: &CallOptions) -> Result<String> {
+        view.check()?;
+        validate::record_id("id", id)?;
+        self.run(opts, |progress| async move {
+            let call = Call::new(Method::GET, view.record_path(id));
+            let reply = self.send(call, &progress).await?;
+            let (got, json) = response::single_record(&reply.body)?;
+            if !got.eq_ignore_ascii_case(id) {
+                return Err(Error::bad_response(
+                    "Knack answered with another record than the one asked for",
+                ));
+            }
+            Ok(json)
+        })
+        .await
+    }
+
+    /// Create a record through a form view. Never retried unless Knack certainly did not
+    /// process it. Returns the record as JSON text.
+    pub async fn create_record(
+        &self,
+        view: &ViewRef,
+        data: &Value,
+        opts: &CallOptions,
+    ) -> Result<String> {
+        view.check()?;
+        let body = data_body(data)?;
+        self.run(opts, |progress| async move {
+            let mut call = Call::new(Method::POST, view.records_path());
+            call.body = Some(body);
+            let reply = self.send(call, &progress).await?;
+            Ok(response::single_record(&reply.body)?.1)
+        })
+        .await
+    }
+
+    /// Update a record through a form view or an inline-editing table.
+    pub async fn update_record(
+        &self,
+        view: &ViewRef,
+        id: &str,
+        data: &Value,
+        opts: &CallOptions,
+    ) -> Result<String> {
+        view.check()?;
+        validate::record_id("id", id)?;
+        let body = data_body(data)?;
+        self.run(opts, |progress| async move {
+            let mut call = Call::new(Method::PUT, view.record_path(id));
+            call.body = Some(body);
+            let reply = self.send(call, &progress).await?;
+            Ok(response::single_record(&reply.body)?.1)
+        })
+        .await
+    }
+
+    /// Delete a record through a view with a delete link.
+    pub async fn delete_record(&self, view: &ViewRef, id: &str, opts: &CallOptions) -> Result<()> {
+        view.check()?;
+        validate::record_id("id", id)?;
+        self.run(opts, |progress| async move {
+            let call = Call::new(Method::DELETE, view.record_path(id));
+            let reply = self.send(call, &progress).await?;
+            response::deleted(&reply.body)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn q() -> ListQuery {
+        ListQuery {
+            view: ViewRef {
+                scene: "scene_1".into(),
+                view: "view_1".into(),
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn sends_only_what_was_asked() {
+        let p = q().prepare().unwrap();
+        assert_eq!(p.path, "/pages/scene_1/views/view_1/records");
+        assert_eq!(p.query_for_page(None), "");
+        assert_eq!(p.query_for_page(Some(2)), "page=2");
+    }
+
+    #[test]
+    fn encodes_every_parameter() {
+        let mut query = q();
+        query.rows_per_page = Some(1000);
+        query.sort_field = Some("field_2".into());
+        query.sort_order = Some("desc".into());
+        query.format = Some("raw".into());
+        query.filters =
+            Some(json!([{"field":"field_1","operator":"is","value":"a&b #c+d %e \"f\" é"}]));
+        let p = query.prepare().unwrap();
+        let s = p.query_for_page(Some(3));
+        assert!(
+            s.starts_with("rows_per_page=1000&filters=%5B%7B%22field%22"),
+            "{s}"
+        );
+        assert!(
+            s.contains("a%26b%20%23c%2Bd%20%25e%20%5C%22f%5C%22%20%C3%A9"),
+            "{s}"
+        );
+        assert!(
+            s.ends_with("&sort_field=field_2&sort_order=desc&format=raw&page=3"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn parent_record_uses_the_slug() {
+        let mut query = q();
+        query.view.scene = "ticket".into();
+        query.parent_record_id = Some("000000000000000000000a11".into());
+        let p = query.prepare().unwrap();
+        assert_eq!(p.query_for_page(None), "ticket_id=000000000000000000000a11");
+        let mut query = q();
+        query.parent_record_id = Some("000000000000000000000a11".into());
+        let p = query.prepare().unwrap();
+        assert_eq!(
+            p.parent,
+            Some(("scene_1".into(), "000000000000000000000a11".into()))
+        );
+    }
+
+    #[test]
+    fn bad_queries_are_refused_before_sending() {
+        let cases: Vec<Box<dyn Fn(&mut ListQuery)>> = vec![
+            Box::new(|q| q.view.scene = "../admin".into()),
+            Box::new(|q| q.view.view = "view_1/../../x".into()),
+            Box::new(|q| q.page = Some(0)),
+            Box::new(|q| q.rows_per_page = Some(1001)),
+            Box::new(|q| q.sort_field = Some("name".into())),
+            Box::new(|q| q.sort_order = Some("up".into())),
+            Box::new(|q| q.format = Some("xml".into())),
+            Box::new(|q| q.parent_record_id = Some("x".into())),
+            Box::new(|q| q.filters = Some(json!("x"))),
+        ];
+        for f in cases {
+            let mut query = q();
+            f(&mut query);
+            assert_eq!(
+                query.prepare().unwrap_err().code(),
+                "KNACK_INVALID_ARGUMENT",
+                "{query:?}"
+            );
+        }
+    }
+}
