@@ -1,1 +1,341 @@
+//! The napi binding of knack-session: classes, option parsing and error mapping only.
+//! No HTTP or Knack logic lives here (see `crates/knack-client`).
+//!
+//! Every async method is a sync method that returns a promise (`Env::spawn_future`), so it
+//! can take a `CancelHandle` (fed by the JS `AbortSignal`) on the JS thread. Errors cross
+//! as `Error { message: <JSON payload> }`; the JS facade turns them into `KnackError`.
 
+#![deny(clippy::all)]
+
+mod options;
+
+use knack_client::paging::Pager;
+use knack_client::session::{CallOptions, Session, SessionConfig};
+use knack_client::views::{ListQuery, ViewRef};
+use knack_client::{CancellationToken, Secret};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use options::{NativeOptions, NativeQuery};
+use std::sync::Arc;
+
+/// Turn a core error into the JS-side error (the facade reads the JSON message).
+pub(crate) fn to_napi(e: knack_client::Error) -> napi::Error {
+    napi::Error::new(Status::GenericFailure, e.to_json())
+}
+
+pub(crate) fn invalid(msg: impl Into<String>) -> napi::Error {
+    to_napi(knack_client::Error::invalid(msg))
+}
+
+/// A cancellation switch for one call, pulled by the JS `AbortSignal`.
+#[napi]
+pub struct CancelHandle {
+    token: CancellationToken,
+}
+
+#[napi]
+impl CancelHandle {
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        CancelHandle {
+            token: CancellationToken::new(),
+        }
+    }
+
+    #[napi]
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+}
+
+fn call_options(cancel: Option<&CancelHandle>) -> CallOptions {
+    CallOptions {
+        cancel: cancel.map(|c| c.token.clone()),
+    }
+}
+
+/// Session facts that are safe to show (no token).
+#[napi(object)]
+pub struct SessionInfo {
+    pub id: String,
+    pub app_id: String,
+    pub user_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub profile_keys: Vec<String>,
+    /// Unix milliseconds.
+    pub issued_at: f64,
+    /// Unix milliseconds.
+    pub expires_at: f64,
+    pub remember: Option<bool>,
+}
+
+#[napi]
+pub struct NativeSession {
+    inner: Arc<Session>,
+}
+
+fn view_ref(scene: String, view: String) -> ViewRef {
+    ViewRef { scene, view }
+}
+
+fn parse_json(what: &str, text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
+}
+
+#[napi]
+impl NativeSession {
+    /// Adopt a Knack user token (no request).
+    #[napi(factory)]
+    pub fn from_token(token: String, opts: NativeOptions) -> Result<NativeSession> {
+        let config = opts.to_config().map_err(to_napi)?;
+        let session = Session::from_token(&config, &token, opts.remember).map_err(to_napi)?;
+        Ok(NativeSession {
+            inner: Arc::new(session),
+        })
+    }
+
+    /// Log in with email and password.
+    #[napi(ts_return_type = "Promise<NativeSession>")]
+    pub fn login<'env>(
+        env: &'env Env,
+        opts: NativeOptions,
+        email: String,
+        password: String,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, NativeSession>> {
+        let password = Secret::new(password);
+        let remember = opts.remember.unwrap_or(false);
+        let config: Result<SessionConfig> = opts.to_config().map_err(to_napi);
+        let call = call_options(cancel);
+        env.spawn_future(async move {
+            let config = config?;
+            let session = Session::login(&config, &email, &password, remember, &call)
+                .await
+                .map_err(to_napi)?;
+            Ok(NativeSession {
+                inner: Arc::new(session),
+            })
+        })
+    }
+
+    #[napi]
+    pub fn info(&self) -> SessionInfo {
+        let s = &self.inner;
+        let user = s.user();
+        SessionInfo {
+            id: s.id().to_owned(),
+            app_id: s.app_id().to_owned(),
+            user_id: user.id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            profile_keys: user.profile_keys.clone(),
+            issued_at: knack_client::token::to_millis(s.issued_at()) as f64,
+            expires_at: knack_client::token::to_millis(s.expires_at()) as f64,
+            remember: s.remember(),
+        }
+    }
+
+    /// The token itself: the one deliberate way to read it.
+    #[napi]
+    pub fn get_token(&self) -> String {
+        self.inner.token().expose().to_owned()
+    }
+
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn validate<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let s = self.inner.clone();
+        let call = call_options(cancel);
+        env.spawn_future(async move { s.validate(&call).await.map_err(to_napi) })
+    }
+
+    /// One page as JSON text `{records, totalRecords, totalPages, currentPage}`.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_records<'env>(
+        &self,
+        env: &'env Env,
+        query: NativeQuery,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let s = self.inner.clone();
+        let call = call_options(cancel);
+        let query: Result<ListQuery> = query.to_query();
+        env.spawn_future(async move { s.get_records(&query?, &call).await.map_err(to_napi) })
+    }
+
+    /// Start reading every page (page 1 first, then the rest concurrently).
+    #[napi(ts_return_type = "Promise<NativePager>")]
+    pub fn open_pager<'env>(
+        &self,
+        env: &'env Env,
+        query: NativeQuery,
+        opts: NativePagingOptions,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, NativePager>> {
+        let s = self.inner.clone();
+        let cancel = cancel.map(|c| c.token.clone());
+        let query: Result<ListQuery> = query.to_query();
+        let opts = options::paging(opts).map_err(to_napi);
+        env.spawn_future(async move {
+            let pager = Pager::open(s, &query?, opts?, cancel)
+                .await
+                .map_err(to_napi)?;
+            Ok(NativePager {
+                inner: Arc::new(pager),
+            })
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_record<'env>(
+        &self,
+        env: &'env Env,
+        scene: String,
+        view: String,
+        id: String,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let s = self.inner.clone();
+        let call = call_options(cancel);
+        env.spawn_future(async move {
+            s.get_record(&view_ref(scene, view), &id, &call)
+                .await
+                .map_err(to_napi)
+        })
+    }
+
+    /// `data` is JSON text of the field values.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn create_record<'env>(
+        &self,
+        env: &'env Env,
+        scene: String,
+        view: String,
+        data: String,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let s = self.inner.clone();
+        let call = call_options(cancel);
+        let data = parse_json("data", &data);
+        env.spawn_future(async move {
+            s.create_record(&view_ref(scene, view), &data?, &call)
+                .await
+                .map_err(to_napi)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn update_record<'env>(
+        &self,
+        env: &'env Env,
+        scene: String,
+        view: String,
+        id: String,
+        data: String,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let s = self.inner.clone();
+        let call = call_options(cancel);
+        let data = parse_json("data", &data);
+        env.spawn_future(async move {
+            s.update_record(&view_ref(scene, view), &id, &data?, &call)
+                .await
+                .map_err(to_napi)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete_record<'env>(
+        &self,
+        env: &'env Env,
+        scene: String,
+        view: String,
+        id: String,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, ()>> {
+        let s = self.inner.clone();
+        let call = call_options(cancel);
+        env.spawn_future(async move {
+            s.delete_record(&view_ref(scene, view), &id, &call)
+                .await
+                .map_err(to_napi)
+        })
+    }
+}
+
+/// Options of `records()` / `getAllRecords()`.
+#[napi(object, object_to_js = false)]
+pub struct NativePagingOptions {
+    pub max_records: Option<f64>,
+    pub prefetch_pages: Option<f64>,
+    pub strict: Option<bool>,
+}
+
+/// What an iteration over pages saw.
+#[napi(object)]
+pub struct PagingSummary {
+    pub total_records: Option<f64>,
+    pub total_pages: Option<f64>,
+    pub pages: f64,
+    pub received: f64,
+    pub duplicates: f64,
+    pub shortfall: f64,
+    pub ended_early: bool,
+    pub truncated: bool,
+    pub complete: bool,
+}
+
+/// A running iteration over every page of a view.
+#[napi]
+pub struct NativePager {
+    inner: Arc<Pager>,
+}
+
+#[napi]
+impl NativePager {
+    /// The next page's records as a JSON array text, or null at the end.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+        let p = self.inner.clone();
+        env.spawn_future(async move {
+            match p.next().await {
+                None => Ok(None),
+                Some(Ok(chunk)) => Ok(Some(chunk.json)),
+                Some(Err(e)) => Err(to_napi(e)),
+            }
+        })
+    }
+
+    #[napi]
+    pub fn summary(&self) -> PagingSummary {
+        let s = self.inner.summary();
+        PagingSummary {
+            total_records: s.total_records.map(|v| v as f64),
+            total_pages: s.total_pages.map(|v| v as f64),
+            pages: s.pages as f64,
+            received: s.received as f64,
+            duplicates: s.duplicates as f64,
+            shortfall: s.shortfall as f64,
+            ended_early: s.ended_early,
+            truncated: s.truncated,
+            complete: s.complete,
+        }
+    }
+
+    /// Stop fetching (the consumer left early).
+    #[napi]
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}
+
+/// Set the log level (`error`, `warn`, `info`, `debug`, `off`); overrides `KNACK_SESSION_LOG`.
+#[napi]
+pub fn set_log_level(level: String) {
+    knack_client::log::set_level(&level);
+}

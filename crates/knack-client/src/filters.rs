@@ -43,9 +43,11 @@ fn check_rule(i: usize, rule: &Value) -> Result<()> {
             if !op.trim().is_empty()
                 && op.len() <= 64
                 && op.bytes().all(|b| b.is_ascii_alphabetic() || b == b' ') => {}
-        _ => return Err(Error::invalid(format!(
+        _ => {
+            return Err(Error::invalid(format!(
             "filters rule {i} needs an \"operator\" such as \"is\", \"contains\" or \"is blank\""
-        ))),
+        )))
+        }
     }
     Ok(())
 }

@@ -1,0 +1,82 @@
+// Start fake-knack (the real binary, a real HTTP server) for a test file, and talk to its
+// /_fake control API.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+import readline from 'node:readline'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const FIXTURE = path.join(ROOT, 'fixtures/helpdesk.json')
+export const APP_ID = '5f0c0ffee0c0ffee0c0ffee1'
+
+export const USERS = {
+  alice: { email: 'alice@example.com', password: 'alice-pass-1', id: '000000000000000000000a11' },
+  bob: { email: 'bob@example.com', password: 'bob-pass-1', id: '000000000000000000000b0b' },
+  carol: { email: 'carol@example.com', password: 'carol-pass-1', id: '0000000000000000000ca201' },
+  dave: { email: 'dave@example.com', password: 'dave-pass-1' },
+}
+
+export function fakeBinary() {
+  for (const profile of ['debug', 'release']) {
+    const p = path.join(ROOT, 'target', profile, 'fake-knack')
+    if (existsSync(p)) return p
+  }
+  throw new Error('fake-knack is not built: run `cargo build -p fake-knack` (npm test does)')
+}
+
+/**
+ * Start a fake-knack server. Returns { url, baseUrl, appId, ...control, stop }.
+ * @param {string[]} [args] extra CLI flags, e.g. ['--rate-limit', 'off']
+ */
+export async function startFake(args = []) {
+  const child = spawn(fakeBinary(), ['--fixture', FIXTURE, '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const rl = readline.createInterface({ input: child.stdout })
+  const [line] = await Promise.race([
+    once(rl, 'line'),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`fake-knack exited with ${code} before listening`)
+    }),
+  ])
+  const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
+  if (!m) throw new Error(`unexpected first line from fake-knack: ${line}`)
+  const url = m[1]
+  rl.close()
+  return makeControl(url, async () => {
+    if (child.exitCode !== null) return
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+  })
+}
+
+export function makeControl(url, stop) {
+  async function ctl(method, p, body) {
+    const res = await fetch(url + '/_fake' + p, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`fake-knack ${method} ${p} -> ${res.status}: ${text}`)
+    return text ? JSON.parse(text) : null
+  }
+  return {
+    url,
+    baseUrl: url + '/v1',
+    appId: APP_ID,
+    stop,
+    reset: () => ctl('POST', '/reset', {}),
+    config: (switches) => ctl('POST', '/config', switches),
+    faults: (faults) => ctl('POST', '/faults', { faults }),
+    clearFaults: () => ctl('DELETE', '/faults'),
+    log: async () => (await ctl('GET', '/log')).entries,
+    stats: () => ctl('GET', '/stats'),
+    advanceClock: (seconds) => ctl('POST', '/clock', { advance_seconds: seconds }),
+    token: (email, opts = {}) => ctl('POST', '/token', { email, ...opts }).then((r) => r.token),
+    seed: (object, count, connect) => ctl('POST', '/seed', { object, count, ...(connect ? { connect } : {}) }),
+    stored: (object) => ctl('GET', `/records/${object}`),
+  }
+}

@@ -1,0 +1,381 @@
+//! Reading every page of a view: page 1 first (it tells how many pages there are), then the
+//! rest concurrently inside the governor's budget, delivered in order, with a bounded number
+//! of pages held in memory (the consumer's pace is the back-pressure).
+//!
+//! Knack's counts are not trusted: iteration stops at the first empty page even when
+//! `total_records` promised more, ids seen twice are dropped, and the shortfall between the
+//! promised and the received count is reported (or an error with `strict`).
+
+use crate::error::{Error, Result};
+use crate::response::{self, RawRecord};
+use crate::session::{CallOptions, Session};
+use crate::transport::Call;
+use crate::views::{ListQuery, PreparedQuery, MAX_ROWS_PER_PAGE};
+use futures_util::stream::{self, StreamExt};
+use reqwest::Method;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Pages fetched ahead of the consumer by default.
+pub const DEFAULT_PREFETCH: usize = 8;
+
+#[derive(Debug, Clone)]
+pub struct PagingOptions {
+    /// Stop after this many records.
+    pub max_records: Option<u64>,
+    /// Pages in flight or waiting for the consumer (memory bound: about this many pages).
+    pub prefetch: usize,
+    /// Fail with `KNACK_BAD_RESPONSE` on a shortfall or duplicate ids instead of reporting.
+    pub strict: bool,
+}
+
+impl Default for PagingOptions {
+    fn default() -> Self {
+        PagingOptions {
+            max_records: None,
+            prefetch: DEFAULT_PREFETCH,
+            strict: false,
+        }
+    }
+}
+
+/// What an iteration saw, for the caller to check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PagingSummary {
+    /// `total_records` as page 1 stated it.
+    pub total_records: Option<u64>,
+    pub total_pages: Option<u64>,
+    /// Pages received (including a final empty one).
+    pub pages: u64,
+    /// Records delivered (after dropping duplicates and the `maxRecords` cut).
+    pub received: u64,
+    /// Records dropped because their id had been delivered already.
+    pub duplicates: u64,
+    /// `total_records - (received + duplicates)` when the iteration ran to the end and fewer
+    /// arrived than promised.
+    pub shortfall: u64,
+    /// Stopped at an empty page before `total_pages`.
+    pub ended_early: bool,
+    /// Stopped because `maxRecords` was reached.
+    pub truncated: bool,
+    /// The iteration ran to its end (not cut by an error or by closing it).
+    pub complete: bool,
+}
+
+/// A chunk for the consumer: the records of one page as a JSON array.
+#[derive(Debug)]
+pub struct Chunk {
+    pub json: String,
+    pub count: usize,
+}
+
+fn id_key(id: &str) -> u128 {
+    if id.len() <= 32 {
+        if let Ok(v) = u128::from_str_radix(id, 16) {
+            return v;
+        }
+    }
+    // Not hex: a 128-bit FNV-1a hash with the top bit set (hex ids of 24 digits never set it).
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for b in id.bytes() {
+        h ^= b as u128;
+        h = h.wrapping_mul(0x0000000001000000000000000000013B);
+    }
+    h | (1 << 127)
+}
+
+struct Collector {
+    seen: HashSet<u128>,
+    summary: Arc<Mutex<PagingSummary>>,
+    max: Option<u64>,
+}
+
+impl Collector {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PagingSummary> {
+        self.summary.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keep the records not seen before, up to `max`. Returns the chunk and whether `max`
+    /// has been reached.
+    fn take(&mut self, records: &[RawRecord<'_>]) -> (Chunk, bool) {
+        let mut kept: Vec<&RawRecord<'_>> = Vec::with_capacity(records.len());
+        let mut dups = 0;
+        let mut received = self.lock().received;
+        let mut reached = false;
+        for r in records {
+            if self.max.is_some_and(|m| received >= m) {
+                reached = true;
+                break;
+            }
+            if self.seen.insert(id_key(&r.id)) {
+                kept.push(r);
+                received += 1;
+            } else {
+                dups += 1;
+            }
+        }
+        if self.max.is_some_and(|m| received >= m) {
+            reached = true;
+        }
+        let size: usize = kept.iter().map(|r| r.json.get().len() + 1).sum();
+        let mut json = String::with_capacity(size + 2);
+        json.push('[');
+        for (i, r) in kept.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(r.json.get());
+        }
+        json.push(']');
+        let mut s = self.lock();
+        s.pages += 1;
+        s.received = received;
+        s.duplicates += dups;
+        if reached {
+            s.truncated = true;
+        }
+        (
+            Chunk {
+                json,
+                count: kept.len(),
+            },
+            reached,
+        )
+    }
+}
+
+/// A running iteration. Dropping it (or `close`) stops the background fetches.
+pub struct Pager {
+    rx: tokio::sync::Mutex<mpsc::Receiver<Result<Chunk>>>,
+    summary: Arc<Mutex<PagingSummary>>,
+    stop: CancellationToken,
+}
+
+impl Drop for Pager {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn fetch_page(
+    session: &Session,
+    prepared: &PreparedQuery,
+    page: u32,
+    cancel: &CallOptions,
+) -> Result<bytes::Bytes> {
+    session
+        .run(cancel, |progress| async move {
+            let mut call = Call::new(Method::GET, prepared.path.clone());
+            call.query = prepared.query_for_page(Some(page));
+            let reply = session.send(call, &progress).await?;
+            Ok(reply.body)
+        })
+        .await
+}
+
+impl Pager {
+    /// Check the query and start fetching in the background (needs a tokio runtime).
+    pub async fn open(
+        session: Arc<Session>,
+        query: &ListQuery,
+        opts: PagingOptions,
+        cancel: Option<CancellationToken>,
+    ) -> Result<Pager> {
+        let mut query = query.clone();
+        if query.rows_per_page.is_none() {
+            query.rows_per_page = Some(MAX_ROWS_PER_PAGE);
+        }
+        let mut prepared = query.prepare()?;
+        let first_page = query.page.unwrap_or(1);
+        let stop = cancel.map(|c| c.child_token()).unwrap_or_default();
+        let call = CallOptions {
+            cancel: Some(stop.clone()),
+        };
+        // Resolve the parent slug now, so a bad scene fails the open call itself.
+        session
+            .run(&call, |progress| {
+                let prepared = &mut prepared;
+                let session = &session;
+                async move { prepared.resolve(session, &progress).await }
+            })
+            .await?;
+        let summary = Arc::new(Mutex::new(PagingSummary::default()));
+        let (tx, rx) = mpsc::channel(1);
+        let prefetch = opts.prefetch.max(1);
+        let collector = Collector {
+            seen: HashSet::new(),
+            summary: summary.clone(),
+            max: opts.max_records,
+        };
+        let task_stop = stop.clone();
+        tokio::spawn(async move {
+            let work = run(
+                session,
+                prepared,
+                first_page,
+                prefetch,
+                opts.strict,
+                collector,
+                call,
+                tx.clone(),
+            );
+            tokio::select! {
+                _ = task_stop.cancelled() => {
+                    let _ = tx.try_send(Err(Error::aborted()));
+                }
+                _ = work => {}
+            }
+        });
+        Ok(Pager {
+            rx: tokio::sync::Mutex::new(rx),
+            summary,
+            stop,
+        })
+    }
+
+    /// The next page's records, or `None` at the end.
+    pub async fn next(&self) -> Option<Result<Chunk>> {
+        self.rx.lock().await.recv().await
+    }
+
+    pub fn summary(&self) -> PagingSummary {
+        self.summary
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Stop fetching; pending `next` calls end.
+    pub fn close(&self) {
+        self.stop.cancel();
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    session: Arc<Session>,
+    prepared: PreparedQuery,
+    first_page: u32,
+    prefetch: usize,
+    strict: bool,
+    mut collector: Collector,
+    call: CallOptions,
+    tx: mpsc::Sender<Result<Chunk>>,
+) {
+    // Page 1 (or the start page): learn how many there are.
+    let body = match fetch_page(&session, &prepared, first_page, &call).await {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+    };
+    let (total_pages, total_records, first_len, chunk, reached) = match response::list_page(&body) {
+        Ok(p) => {
+            {
+                let mut s = collector.lock();
+                s.total_pages = Some(p.total_pages);
+                s.total_records = Some(p.total_records);
+            }
+            let (chunk, reached) = collector.take(&p.records);
+            (
+                p.total_pages,
+                p.total_records,
+                p.records.len(),
+                chunk,
+                reached,
+            )
+        }
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            return;
+        }
+    };
+    drop(body);
+    if tx.send(Ok(chunk)).await.is_err() {
+        return;
+    }
+    let mut ran_to_end = true;
+    if first_len > 0 && !reached && (first_page as u64) < total_pages {
+        let last = total_pages.min(u32::MAX as u64) as u32;
+        let session = &session;
+        let prepared = &prepared;
+        let call = &call;
+        let mut pages = stream::iter(first_page + 1..=last)
+            .map(|p| async move { fetch_page(session, prepared, p, call).await })
+            .buffered(prefetch);
+        while let Some(result) = pages.next().await {
+            let body = match result {
+                Ok(b) => b,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            let page = match response::list_page(&body) {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            };
+            if page.records.is_empty() {
+                let mut s = collector.lock();
+                s.pages += 1;
+                s.ended_early = true;
+                break;
+            }
+            let (chunk, reached) = collector.take(&page.records);
+            drop(page);
+            drop(body);
+            if tx.send(Ok(chunk)).await.is_err() {
+                return;
+            }
+            if reached {
+                ran_to_end = false;
+                break;
+            }
+        }
+    } else if reached {
+        ran_to_end = false;
+    }
+    let verdict = {
+        let mut s = collector.lock();
+        s.complete = true;
+        if ran_to_end {
+            let got = s.received + s.duplicates;
+            s.shortfall = total_records.saturating_sub(got);
+        }
+        if strict && (s.shortfall > 0 || s.duplicates > 0) {
+            Some(Error::bad_response(format!(
+                "the pages did not add up: Knack promised {} records, {} arrived, {} of them duplicates",
+                total_records,
+                s.received + s.duplicates,
+                s.duplicates
+            )))
+        } else {
+            None
+        }
+    };
+    if let Some(e) = verdict {
+        let _ = tx.send(Err(e)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_ids_map_to_distinct_keys_and_other_ids_hash_apart() {
+        assert_ne!(
+            id_key("000000000000000000000a11"),
+            id_key("000000000000000000000b0b")
+        );
+        assert_eq!(id_key("000000000000000000000a11"), 0xa11);
+        assert_ne!(id_key("rec-1"), id_key("rec-2"));
+        assert!(id_key("rec-1") >> 127 == 1);
+    }
+}

@@ -1,0 +1,231 @@
+// Types of knack-session's public API (hand-written over the generated binding.d.ts).
+
+/** Every error code a KnackError can carry. */
+export type KnackErrorCode =
+  | 'KNACK_INVALID_ARGUMENT'
+  | 'KNACK_LOGIN_FAILED'
+  | 'KNACK_TOKEN_EXPIRED'
+  | 'KNACK_UNAUTHORIZED'
+  | 'KNACK_FORBIDDEN'
+  | 'KNACK_NOT_FOUND'
+  | 'KNACK_VALIDATION'
+  | 'KNACK_RATE_LIMITED'
+  | 'KNACK_DAILY_LIMIT'
+  | 'KNACK_SERVER_ERROR'
+  | 'KNACK_TIMEOUT'
+  | 'KNACK_NETWORK'
+  | 'KNACK_ABORTED'
+  | 'KNACK_BAD_RESPONSE'
+  | 'KNACK_STORE'
+  | 'KNACK_INTERNAL'
+
+/** One item of Knack's `{"errors": [...]}`. */
+export interface KnackFieldError {
+  field?: string
+  type?: string
+  message: string
+}
+
+export declare class KnackError extends Error {
+  constructor(
+    code: KnackErrorCode,
+    message: string,
+    details?: {
+      status?: number
+      errors?: KnackFieldError[]
+      retryAfterMs?: number
+      attempts?: number
+      request?: string
+      cause?: unknown
+    },
+  )
+  readonly name: 'KnackError'
+  readonly code: KnackErrorCode
+  /** HTTP status of Knack's last answer, when there was one. */
+  readonly status?: number
+  /** Knack's own errors (e.g. `{field: 'field_10', type: 'required', message}`). */
+  readonly errors?: KnackFieldError[]
+  /** For rate and daily limits: how long Knack asked to wait. */
+  readonly retryAfterMs?: number
+  /** Attempts made (0: failed before anything was sent). */
+  readonly attempts?: number
+  /** Method and path of the failed request, e.g. `GET /pages/scene_1/views/view_1/records`. */
+  readonly request?: string
+  static readonly codes: readonly KnackErrorCode[]
+}
+
+/** Options shared by every way to make a session. */
+export interface SessionOptions {
+  /** The Knack application id (24 hex characters). */
+  appId: string
+  /** Default: env `KNACK_API_URL`, else `https://api.knack.com/v1`. Must be https unless loopback. */
+  baseUrl?: string
+  /** Per attempt, from sending to the last byte of the answer. Default 30000. */
+  timeoutMs?: number
+  /** The whole call: queueing, retries and backoff. Default: none. */
+  deadlineMs?: number
+  /** Retries after the first attempt (0-20). Default 3. */
+  retries?: number
+  /**
+   * Requests per second for this app in this process (shared by all its sessions).
+   * Default `{ perSecond: 10 }`; `false` turns the governor off.
+   */
+  rateLimit?: false | { perSecond?: number }
+  /** Proxy URL; otherwise `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply. */
+  proxy?: string
+  /** Largest answer accepted, in bytes. Default 64 MiB. */
+  maxBodyBytes?: number
+}
+
+export interface LoginOptions extends SessionOptions {
+  email: string
+  password: string
+  /** "Remember me": the token lives 14 days instead of 48 hours. */
+  remember?: boolean
+  signal?: AbortSignal
+}
+
+export interface FromTokenOptions extends SessionOptions {
+  /** Whether the user ticked "Remember me"; unknown means expiry is the 14-day upper bound. */
+  remember?: boolean
+}
+
+/** A Knack record: `id` plus `field_N` (formatted) and `field_N_raw` (typed) values. */
+export interface KnackRecord {
+  id: string
+  [field: string]: unknown
+}
+
+export interface RecordPage<R = KnackRecord> {
+  records: R[]
+  totalRecords: number
+  totalPages: number
+  currentPage: number
+}
+
+export interface FilterRule {
+  field: string
+  operator: string
+  value?: unknown
+  range?: number
+  type?: string
+}
+
+export type Filters = { match?: 'and' | 'or'; rules: FilterRule[] } | FilterRule[]
+
+export interface ViewArgs {
+  /** `scene_N` or the page slug. */
+  scene: string
+  /** `view_N`. */
+  view: string
+  signal?: AbortSignal
+}
+
+export interface ListArgs extends ViewArgs {
+  page?: number
+  /** 1-1000; Knack's default is 25 (records()/getAllRecords() default to 1000). */
+  rowsPerPage?: number
+  filters?: Filters
+  sortField?: string
+  sortOrder?: 'asc' | 'desc'
+  format?: 'raw' | 'html' | 'both'
+  /** For views on a child page: the parent record's id (sent as `{scene_slug}_id`). */
+  parentRecordId?: string
+}
+
+export interface PagingArgs extends ListArgs {
+  /** Stop after this many records. */
+  maxRecords?: number
+  /** Pages fetched ahead of the consumer (1-64). Default 8. */
+  prefetchPages?: number
+  /** Throw KNACK_BAD_RESPONSE when the pages do not add up (shortfall or duplicate ids). */
+  strict?: boolean
+}
+
+/** What an iteration over pages saw. */
+export interface PagingSummary {
+  totalRecords: number | null | undefined
+  totalPages: number | null | undefined
+  pages: number
+  received: number
+  duplicates: number
+  shortfall: number
+  endedEarly: boolean
+  truncated: boolean
+  complete: boolean
+}
+
+export declare class RecordIterator<R = KnackRecord> implements AsyncIterable<R> {
+  private constructor()
+  /** Null until the iteration has started. */
+  readonly summary: PagingSummary | null
+  [Symbol.asyncIterator](): AsyncGenerator<R, void, undefined>
+}
+
+export interface RecordArgs extends ViewArgs {
+  id: string
+}
+
+export interface WriteArgs extends ViewArgs {
+  data: Record<string, unknown>
+}
+
+export interface UpdateArgs extends WriteArgs {
+  id: string
+}
+
+/** The user behind a token, as Knack reports it (`GET /v1/session/token`). */
+export interface KnackUser {
+  id: string
+  email: string | null
+  name: string | null
+  status: string | null
+  accountStatus: string | null
+  approvalStatus: string | null
+  profileKeys: string[]
+  values: Record<string, unknown>
+}
+
+export declare class KnackSession {
+  private constructor()
+  static login(opts: LoginOptions): Promise<KnackSession>
+  static fromToken(token: string, opts: FromTokenOptions): KnackSession
+
+  /** Opaque random id (for cookies and stores); not the token. */
+  readonly id: string
+  readonly appId: string
+  readonly userId: string
+  readonly email: string | null
+  readonly name: string | null
+  /** The user's roles, e.g. `['profile_1']` (known after login). */
+  readonly profileKeys: string[]
+  readonly issuedAt: Date
+  readonly expiresAt: Date
+  /** Computed when read. */
+  readonly expired: boolean
+  /** Whether "remember me" applies; null when unknown. */
+  readonly remember: boolean | null
+
+  /** The token itself (there is deliberately no token property). */
+  getToken(): string
+  validate(opts?: { signal?: AbortSignal }): Promise<KnackUser>
+  getRecords<R = KnackRecord>(args: ListArgs): Promise<RecordPage<R>>
+  records<R = KnackRecord>(args: PagingArgs): RecordIterator<R>
+  getAllRecords<R = KnackRecord>(args: PagingArgs): Promise<R[] & { readonly summary: PagingSummary | null }>
+  getRecord<R = KnackRecord>(args: RecordArgs): Promise<R>
+  createRecord<R = KnackRecord>(args: WriteArgs): Promise<R>
+  updateRecord<R = KnackRecord>(args: UpdateArgs): Promise<R>
+  deleteRecord(args: RecordArgs): Promise<void>
+  toJSON(): {
+    appId: string
+    userId: string
+    email: string | null
+    profileKeys: string[]
+    issuedAt: string
+    expiresAt: string
+    remember: boolean | null
+  }
+}
+
+/** Log level of the Rust core (`off`, `error`, `warn`, `info`, `debug`); default from `KNACK_SESSION_LOG`. */
+export declare function setLogLevel(level: 'off' | 'error' | 'warn' | 'info' | 'debug'): void

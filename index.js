@@ -1,0 +1,8 @@
+'use strict'
+// knack-session: Knack user sessions for Node backends, from Rust.
+
+const { KnackSession, RecordIterator } = require('./lib/session')
+const { KnackError } = require('./lib/errors')
+const { setLogLevel } = require('./binding.js')
+
+module.exports = { KnackSession, KnackError, RecordIterator, setLogLevel }

@@ -1,0 +1,6 @@
+// ESM entry: the same objects as the CommonJS entry (one module instance, so instanceof works
+// across import and require).
+import cjs from './index.js'
+
+export const { KnackSession, KnackError, RecordIterator, setLogLevel } = cjs
+export default cjs

@@ -1,0 +1,321 @@
+'use strict'
+// The KnackSession facade: checks argument types, links AbortSignals, JSON-parses record
+// data that Rust hands over as text, and turns native errors into KnackError. All HTTP,
+// retry, rate and token logic lives in Rust.
+
+const util = require('node:util')
+const { NativeSession, CancelHandle } = require('../binding.js')
+const { fromNative, invalid } = require('./errors')
+const { checkSignal, link, abortedError } = require('./signal')
+
+const INTERNAL = Symbol('knack-session.internal')
+
+function isObject(v) {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function optString(o, key) {
+  const v = o[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string') throw invalid(`${key} must be a string`)
+  return v
+}
+
+function optNumber(o, key) {
+  const v = o[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${key} must be a finite number`)
+  return v
+}
+
+function optBoolean(o, key) {
+  const v = o[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'boolean') throw invalid(`${key} must be a boolean`)
+  return v
+}
+
+/** SessionOptions -> the flat native options. */
+function nativeOptions(opts) {
+  if (!isObject(opts)) throw invalid('options must be an object with at least appId')
+  const appId = opts.appId
+  if (typeof appId !== 'string' || appId === '') throw invalid('appId must be a non-empty string')
+  let rateLimit
+  const rl = opts.rateLimit
+  if (rl === false) rateLimit = 0
+  else if (rl === undefined || rl === null || rl === true) rateLimit = undefined
+  else if (isObject(rl)) {
+    if (rl.perSecond !== undefined && (typeof rl.perSecond !== 'number' || !(rl.perSecond > 0))) {
+      throw invalid('rateLimit.perSecond must be a positive number')
+    }
+    rateLimit = rl.perSecond
+  } else throw invalid('rateLimit must be false or { perSecond }')
+  return {
+    appId,
+    baseUrl: optString(opts, 'baseUrl'),
+    timeoutMs: optNumber(opts, 'timeoutMs'),
+    deadlineMs: optNumber(opts, 'deadlineMs'),
+    retries: optNumber(opts, 'retries'),
+    rateLimit,
+    proxy: optString(opts, 'proxy'),
+    maxBodyBytes: optNumber(opts, 'maxBodyBytes'),
+    remember: optBoolean(opts, 'remember'),
+  }
+}
+
+function requireString(o, key) {
+  const v = o[key]
+  if (typeof v !== 'string' || v === '') throw invalid(`${key} must be a non-empty string`)
+  return v
+}
+
+function viewArgs(args, what) {
+  if (!isObject(args)) throw invalid(`${what} needs an options object like { scene, view }`)
+  return [requireString(args, 'scene'), requireString(args, 'view')]
+}
+
+/** Query options -> the native query (filters as JSON text). */
+function nativeQuery(q) {
+  const [scene, view] = viewArgs(q, 'this call')
+  let filters
+  if (q.filters !== undefined && q.filters !== null) {
+    if (typeof q.filters === 'string') filters = q.filters
+    else if (typeof q.filters === 'object') filters = JSON.stringify(q.filters)
+    else throw invalid('filters must be { match, rules } or an array of rules')
+  }
+  return {
+    scene,
+    view,
+    page: optNumber(q, 'page'),
+    rowsPerPage: optNumber(q, 'rowsPerPage'),
+    filters,
+    sortField: optString(q, 'sortField'),
+    sortOrder: optString(q, 'sortOrder'),
+    format: optString(q, 'format'),
+    parentRecordId: optString(q, 'parentRecordId'),
+  }
+}
+
+function dataText(args) {
+  if (!isObject(args.data)) throw invalid('data must be an object of field values, e.g. { field_1: "x" }')
+  return JSON.stringify(args.data)
+}
+
+/** Run a native async call with the caller's AbortSignal; map errors to KnackError. */
+async function call(signal, fn) {
+  const s = checkSignal(signal)
+  const { handle, dispose } = link(s, CancelHandle)
+  try {
+    return await fn(handle)
+  } catch (e) {
+    const err = fromNative(e)
+    if (err.code === 'KNACK_ABORTED' && s && s.reason !== undefined && err.cause === undefined) {
+      throw abortedError(s)
+    }
+    throw err
+  } finally {
+    dispose()
+  }
+}
+
+/** Records of a view, page by page, as an async iterable with a summary. */
+class RecordIterator {
+  #start
+  #summary = null
+
+  constructor(start) {
+    this.#start = start
+  }
+
+  /** What the iteration saw (counts, duplicates, shortfall); null until it has started. */
+  get summary() {
+    return this.#summary
+  }
+
+  async *[Symbol.asyncIterator]() {
+    const { pager, signal, dispose } = await this.#start()
+    try {
+      for (;;) {
+        let text
+        try {
+          text = await pager.next()
+        } catch (e) {
+          const err = fromNative(e)
+          if (err.code === 'KNACK_ABORTED' && signal) throw abortedError(signal)
+          throw err
+        } finally {
+          this.#summary = pager.summary()
+        }
+        if (text === null) break
+        const records = JSON.parse(text)
+        for (let i = 0; i < records.length; i++) yield records[i]
+      }
+    } finally {
+      pager.close()
+      this.#summary = pager.summary()
+      dispose()
+    }
+  }
+}
+
+class KnackSession {
+  #native
+  #info
+
+  /** @private use KnackSession.login / fromToken / restore */
+  constructor(token, native) {
+    if (token !== INTERNAL) {
+      throw invalid('use KnackSession.login(), KnackSession.fromToken() or KnackSession.restore()')
+    }
+    this.#native = native
+    this.#info = native.info()
+  }
+
+  static async login(opts) {
+    const native = nativeOptions(opts)
+    const email = requireString(opts, 'email')
+    const password = requireString(opts, 'password')
+    const n = await call(opts.signal, (h) => NativeSession.login(native, email, password, h))
+    return new KnackSession(INTERNAL, n)
+  }
+
+  static fromToken(token, opts) {
+    if (typeof token !== 'string' || token === '') throw invalid('token must be a non-empty string')
+    const native = nativeOptions(opts)
+    try {
+      return new KnackSession(INTERNAL, NativeSession.fromToken(token, native))
+    } catch (e) {
+      throw fromNative(e)
+    }
+  }
+
+  get id() {
+    return this.#info.id
+  }
+  get appId() {
+    return this.#info.appId
+  }
+  get userId() {
+    return this.#info.userId
+  }
+  get email() {
+    return this.#info.email ?? null
+  }
+  get name() {
+    return this.#info.name ?? null
+  }
+  get profileKeys() {
+    return [...this.#info.profileKeys]
+  }
+  get issuedAt() {
+    return new Date(this.#info.issuedAt)
+  }
+  get expiresAt() {
+    return new Date(this.#info.expiresAt)
+  }
+  /** Computed when read: the token is certainly past its expiry. */
+  get expired() {
+    return Date.now() >= this.#info.expiresAt
+  }
+  /** true / false when known ("remember me"), null when unknown (adopted token). */
+  get remember() {
+    return this.#info.remember ?? null
+  }
+
+  /** The Knack user token. The one way to read it: there is no token property. */
+  getToken() {
+    return this.#native.getToken()
+  }
+
+  async validate(opts = {}) {
+    if (!isObject(opts)) throw invalid('validate() takes an options object')
+    const text = await call(opts.signal, (h) => this.#native.validate(h))
+    return JSON.parse(text)
+  }
+
+  async getRecords(q) {
+    const query = nativeQuery(q)
+    const text = await call(q.signal, (h) => this.#native.getRecords(query, h))
+    return JSON.parse(text)
+  }
+
+  records(q) {
+    const query = nativeQuery(q)
+    const paging = {
+      maxRecords: optNumber(q, 'maxRecords'),
+      prefetchPages: optNumber(q, 'prefetchPages'),
+      strict: optBoolean(q, 'strict'),
+    }
+    const signal = checkSignal(q.signal)
+    const native = this.#native
+    return new RecordIterator(async () => {
+      const { handle, dispose } = link(signal, CancelHandle)
+      try {
+        if (signal && signal.aborted) throw abortedError(signal)
+        const pager = await native.openPager(query, paging, handle)
+        return { pager, signal, dispose }
+      } catch (e) {
+        dispose()
+        const err = fromNative(e)
+        if (err.code === 'KNACK_ABORTED' && signal) throw abortedError(signal)
+        throw err
+      }
+    })
+  }
+
+  async getAllRecords(q) {
+    const it = this.records(q)
+    const all = []
+    for await (const r of it) all.push(r)
+    Object.defineProperty(all, 'summary', { value: it.summary, enumerable: false })
+    return all
+  }
+
+  async getRecord(args) {
+    const [scene, view] = viewArgs(args, 'getRecord()')
+    const id = requireString(args, 'id')
+    const text = await call(args.signal, (h) => this.#native.getRecord(scene, view, id, h))
+    return JSON.parse(text)
+  }
+
+  async createRecord(args) {
+    const [scene, view] = viewArgs(args, 'createRecord()')
+    const data = dataText(args)
+    const text = await call(args.signal, (h) => this.#native.createRecord(scene, view, data, h))
+    return JSON.parse(text)
+  }
+
+  async updateRecord(args) {
+    const [scene, view] = viewArgs(args, 'updateRecord()')
+    const id = requireString(args, 'id')
+    const data = dataText(args)
+    const text = await call(args.signal, (h) => this.#native.updateRecord(scene, view, id, data, h))
+    return JSON.parse(text)
+  }
+
+  async deleteRecord(args) {
+    const [scene, view] = viewArgs(args, 'deleteRecord()')
+    const id = requireString(args, 'id')
+    await call(args.signal, (h) => this.#native.deleteRecord(scene, view, id, h))
+  }
+
+  /** Safe to log: no token, and no session id (it unlocks the stored session). */
+  toJSON() {
+    return {
+      appId: this.appId,
+      userId: this.userId,
+      email: this.email,
+      profileKeys: this.profileKeys,
+      issuedAt: this.issuedAt.toISOString(),
+      expiresAt: this.expiresAt.toISOString(),
+      remember: this.remember,
+    }
+  }
+
+  [util.inspect.custom](depth, options, inspect) {
+    const shown = { ...this.toJSON(), expired: this.expired }
+    return `KnackSession ${inspect(shown, options)}`
+  }
+}
+
+module.exports = { KnackSession, RecordIterator, nativeOptions, INTERNAL }
