@@ -1,1 +1,184 @@
-//! fake-knack (being built)
+//! fake-knack: a local fake of the Knack REST API (view-based records, login and tokens,
+//! limits, uploads, metadata) with a test-control API under `/_fake/`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), fake_knack::Error> {
+//! use fake_knack::{FakeConfig, FakeKnack};
+//! let server = FakeKnack::start(FakeConfig::helpdesk().rate_limit(None)).await?;
+//! let base = format!("{}/v1", server.url());
+//! let token = server.state().issue_token("alice@example.com", false);
+//! # let _ = (base, token);
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The full contract is in `docs/fake-knack.md`.
+
+mod assets;
+mod auth;
+mod body;
+mod clock;
+mod config;
+mod control;
+mod error;
+mod faults;
+mod filters;
+mod fixture;
+mod format;
+mod ids;
+mod json;
+mod jwt;
+mod limits;
+mod metadata;
+mod request;
+mod server;
+mod state;
+mod store;
+mod values;
+mod views;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::{
+    helpdesk_fixture_path, FakeConfig, LoginError, RateLimit, Switches, Window, WriteResponse,
+};
+pub use error::Error;
+pub use faults::{Fault, FaultKind};
+pub use fixture::Fixture;
+pub use state::{FakeState, LogEntry, SeedResult, Stats};
+
+/// Ids and credentials of the helpdesk fixture (`fixtures/helpdesk.json`).
+pub mod helpdesk {
+    pub const APP_ID: &str = "5f0c0ffee0c0ffee0c0ffee1";
+    pub const ALICE_EMAIL: &str = "alice@example.com";
+    pub const ALICE_PASSWORD: &str = "alice-pass-1";
+    pub const ALICE_ID: &str = "000000000000000000000a11";
+    pub const BOB_EMAIL: &str = "bob@example.com";
+    pub const BOB_PASSWORD: &str = "bob-pass-1";
+    pub const BOB_ID: &str = "000000000000000000000b0b";
+    pub const CAROL_EMAIL: &str = "carol@example.com";
+    pub const CAROL_PASSWORD: &str = "carol-pass-1";
+    pub const CAROL_ID: &str = "0000000000000000000ca201";
+    pub const DAVE_EMAIL: &str = "dave@example.com";
+    pub const DAVE_PASSWORD: &str = "dave-pass-1";
+    pub const DAVE_ID: &str = "000000000000000000000da4";
+    /// Alice's tickets, in insertion order.
+    pub const ALICE_TICKETS: [&str; 3] = [
+        "0000000000000000000a1c01",
+        "0000000000000000000a1c02",
+        "0000000000000000000a1c03",
+    ];
+    /// Bob's tickets; the first has a contact email and `&` in its subject.
+    pub const BOB_TICKETS: [&str; 2] = ["0000000000000000000b0c01", "0000000000000000000b0c02"];
+    /// Comments on alice's first ticket.
+    pub const COMMENTS: [&str; 2] = ["00000000000000000000c001", "00000000000000000000c002"];
+    pub const ARTICLES: [&str; 3] = [
+        "0000000000000000000ab001",
+        "0000000000000000000ab002",
+        "0000000000000000000ab003",
+    ];
+}
+
+/// Entry point: `FakeKnack::start(config).await`.
+pub struct FakeKnack;
+
+impl FakeKnack {
+    /// Binds 127.0.0.1 on the configured port and serves on the current tokio runtime.
+    pub async fn start(config: FakeConfig) -> Result<RunningServer, Error> {
+        let fixture = config.load_fixture()?;
+        let (schema, data) = fixture::compile(&fixture)?;
+        let listener = TcpListener::bind(("127.0.0.1", config.port))
+            .await
+            .map_err(|source| Error::Bind {
+                port: config.port,
+                source,
+            })?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://127.0.0.1:{}", addr.port());
+        let state = Arc::new(state::FakeState::new(
+            schema,
+            data,
+            config.switches,
+            config.seed_tickets,
+            url.clone(),
+        )?);
+        let (tx, rx) = watch::channel(false);
+        let task = tokio::spawn(server::serve(listener, state.clone(), rx));
+        Ok(RunningServer {
+            url,
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running fake. Stops on [`RunningServer::shutdown`] or when dropped.
+pub struct RunningServer {
+    url: String,
+    addr: SocketAddr,
+    state: Arc<FakeState>,
+    shutdown: Option<watch::Sender<bool>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// `http://127.0.0.1:PORT` (no trailing slash, no `/v1`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `http://127.0.0.1:PORT/v1`, the client's base URL.
+    pub fn api_url(&self) -> String {
+        format!("{}/v1", self.url)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn app_id(&self) -> &str {
+        self.state.app_id()
+    }
+
+    /// Direct access to the fake's state (tokens, stats, log, switches, clock, seeding).
+    pub fn state(&self) -> &FakeState {
+        &self.state
+    }
+
+    /// A shareable handle to the state.
+    pub fn state_arc(&self) -> Arc<FakeState> {
+        self.state.clone()
+    }
+
+    /// Stops accepting, closes every connection and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

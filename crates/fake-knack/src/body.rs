@@ -1,0 +1,120 @@
+//! Response bodies: whole, truncated mid-way (connection dropped) or dripped slowly.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::{Frame, SizeHint};
+use tokio::time::Sleep;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BodyError(&'static str);
+
+pub enum Body {
+    Full(Option<Bytes>),
+    /// Declares `total` bytes, sends `first`, then fails (hyper closes the connection).
+    Truncated {
+        first: Option<Bytes>,
+        total: u64,
+    },
+    /// Sends `chunk` bytes every `interval`.
+    Drip {
+        data: Bytes,
+        pos: usize,
+        chunk: usize,
+        interval: Duration,
+        sleep: Option<Pin<Box<Sleep>>>,
+    },
+}
+
+impl Body {
+    pub fn full(b: impl Into<Bytes>) -> Body {
+        Body::Full(Some(b.into()))
+    }
+
+    pub fn truncated(full: Bytes) -> Body {
+        let total = full.len() as u64;
+        Body::Truncated {
+            first: Some(full.slice(..full.len() / 2)),
+            total,
+        }
+    }
+
+    pub fn drip(data: Bytes, bytes_per_sec: u64) -> Body {
+        // Ten chunks a second (or one byte at a time for very slow rates).
+        let (chunk, interval) = if bytes_per_sec >= 10 {
+            (
+                bytes_per_sec.div_ceil(10) as usize,
+                Duration::from_millis(100),
+            )
+        } else {
+            (1, Duration::from_millis(1000 / bytes_per_sec.max(1)))
+        };
+        Body::Drip {
+            data,
+            pos: 0,
+            chunk,
+            interval,
+            sleep: None,
+        }
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        match self.get_mut() {
+            Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            Body::Truncated { first, .. } => match first.take() {
+                Some(b) => Poll::Ready(Some(Ok(Frame::data(b)))),
+                None => Poll::Ready(Some(Err(BodyError("response truncated by a fault")))),
+            },
+            Body::Drip {
+                data,
+                pos,
+                chunk,
+                interval,
+                sleep,
+            } => {
+                if *pos >= data.len() {
+                    return Poll::Ready(None);
+                }
+                if let Some(s) = sleep.as_mut() {
+                    if s.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
+                let end = (*pos + *chunk).min(data.len());
+                let piece = data.slice(*pos..end);
+                *pos = end;
+                *sleep = Some(Box::pin(tokio::time::sleep(*interval)));
+                Poll::Ready(Some(Ok(Frame::data(piece))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Full(b) => b.as_ref().is_none_or(|b| b.is_empty()),
+            Body::Drip { data, pos, .. } => *pos >= data.len(),
+            Body::Truncated { .. } => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Body::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Body::Full(None) => SizeHint::with_exact(0),
+            Body::Truncated { total, .. } => SizeHint::with_exact(*total),
+            Body::Drip { data, .. } => SizeHint::with_exact(data.len() as u64),
+        }
+    }
+}

@@ -1,0 +1,561 @@
+//! The shared state of a running fake: schema, data, switches, limits, faults, log, stats,
+//! clock and token secret. Rust tests reach it through [`crate::RunningServer::state`].
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::config::Switches;
+use crate::error::Error;
+use crate::faults::{Fault, FaultKind};
+use crate::fixture::{FieldType, Schema, UserSchema};
+use crate::format::Render;
+use crate::ids::{Id, IdGen};
+use crate::jwt::{Claims, Jwt};
+use crate::limits::{LimitHeaders, Limits, Verdict};
+use crate::store::{Data, EmailVal, NameVal, Record, Val};
+
+/// Most log entries kept (oldest dropped first).
+pub const LOG_CAP: usize = 50_000;
+
+const TWO_DAYS: i64 = 48 * 3600;
+const TWO_WEEKS: i64 = 14 * 24 * 3600;
+
+/// Counters reported by `GET /_fake/stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Counted `/v1` requests (everything but OPTIONS), including limited ones.
+    pub requests: u64,
+    pub rate_limited: u64,
+    pub daily_limited: u64,
+    pub inserts: u64,
+    pub updates: u64,
+    pub deletes: u64,
+    /// Login attempts (successful or not).
+    pub logins: u64,
+    pub plan_remaining: u64,
+    /// Most `/v1` requests seen within any one-second interval.
+    pub max_in_any_second: u64,
+}
+
+/// One `/v1` request as seen by the fake (`GET /_fake/log`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub seq: u64,
+    /// Server clock, unix milliseconds, at arrival.
+    pub t_ms: i64,
+    pub method: String,
+    pub path: String,
+    /// The raw query string ("" if none).
+    pub query: String,
+    /// `None` when the connection was dropped without an answer.
+    pub status: Option<u16>,
+    pub user_id: Option<String>,
+    pub authorization_present: bool,
+    pub api_key: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub applied: bool,
+    pub fault: Option<String>,
+}
+
+/// Answer of `POST /_fake/seed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedResult {
+    pub object: String,
+    pub count: usize,
+    pub ids_from: Option<String>,
+    pub ids_to: Option<String>,
+    /// Records of the object after seeding.
+    pub total: usize,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: u64,
+    rate_limited: u64,
+    daily_limited: u64,
+    inserts: u64,
+    updates: u64,
+    deletes: u64,
+    logins: u64,
+}
+
+struct Control {
+    switches: Arc<Switches>,
+    faults: Vec<Fault>,
+    log: VecDeque<LogEntry>,
+    seq: u64,
+    counters: Counters,
+    limits: Limits,
+}
+
+impl Control {
+    fn new(switches: Switches) -> Control {
+        Control {
+            switches: Arc::new(switches),
+            faults: Vec::new(),
+            log: VecDeque::new(),
+            seq: 0,
+            counters: Counters::default(),
+            limits: Limits::new(),
+        }
+    }
+}
+
+/// Result of admitting a counted `/v1` request.
+pub(crate) struct Admission {
+    pub verdict: Verdict,
+    pub headers: LimitHeaders,
+    pub switches: Arc<Switches>,
+    pub fault: Option<FaultKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenError {
+    Invalid,
+    Expired,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counter {
+    Insert,
+    Update,
+    Delete,
+    Login,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Shared state of one fake server.
+pub struct FakeState {
+    pub(crate) schema: Schema,
+    initial: Data,
+    data: RwLock<Data>,
+    ctl: Mutex<Control>,
+    startup: Switches,
+    pub(crate) clock: Clock,
+    pub(crate) ids: IdGen,
+    pub(crate) jwt: Jwt,
+    remembered: Mutex<HashSet<String>>,
+    pub(crate) base_url: String,
+    pub(crate) verbose: bool,
+}
+
+impl FakeState {
+    pub(crate) fn new(
+        schema: Schema,
+        mut data: Data,
+        switches: Switches,
+        seed_tickets: usize,
+        base_url: String,
+    ) -> Result<FakeState, Error> {
+        let clock = Clock::default();
+        let ids = IdGen::new(clock.now_secs());
+        if seed_tickets > 0 {
+            let spec = schema.seed_tickets.as_ref().ok_or_else(|| {
+                Error::Fixture("--seed-tickets needs `seed_tickets` in the fixture".into())
+            })?;
+            let now_local = schema.app.tz.to_local(clock.now_ms());
+            seed_into(
+                &schema,
+                &ids,
+                &mut data,
+                spec.object,
+                seed_tickets,
+                &spec.connect,
+                now_local,
+            );
+        }
+        Ok(FakeState {
+            ctl: Mutex::new(Control::new(switches.clone())),
+            startup: switches,
+            data: RwLock::new(data.clone()),
+            initial: data,
+            schema,
+            clock,
+            ids,
+            jwt: Jwt::new(),
+            remembered: Mutex::new(HashSet::new()),
+            base_url,
+            verbose: std::env::var("FAKE_KNACK_LOG").is_ok_and(|v| v == "1"),
+        })
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Data> {
+        self.data.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Data> {
+        self.data.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn render<'a>(&'a self, data: &'a Data) -> Render<'a> {
+        Render {
+            schema: &self.schema,
+            data,
+            base_url: &self.base_url,
+        }
+    }
+
+    /// The app's id.
+    pub fn app_id(&self) -> &str {
+        &self.schema.app.id
+    }
+
+    /// Server clock now, unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now_secs()
+    }
+
+    /// Moves the server clock forward (or back, if negative).
+    pub fn advance_clock(&self, secs: i64) {
+        self.clock.advance_secs(secs);
+    }
+
+    /// Back to the startup state: fixture data (plus startup seed), no log, zero counters,
+    /// no faults, startup switches, clock offset 0, empty rate windows.
+    pub fn reset(&self) {
+        let fresh = self.initial.clone();
+        *self.write() = fresh;
+        let mut c = lock(&self.ctl);
+        *c = Control::new(self.startup.clone());
+        drop(c);
+        self.clock.reset();
+    }
+
+    pub fn switches(&self) -> Switches {
+        (*lock(&self.ctl).switches).clone()
+    }
+
+    /// Applies a partial object of switches (like `POST /_fake/config`).
+    pub fn configure(&self, patch: &Value) -> Result<Switches, Error> {
+        let Value::Object(m) = patch else {
+            return Err(Error::Invalid("config must be a JSON object".into()));
+        };
+        let mut c = lock(&self.ctl);
+        let next = c.switches.apply_patch(m).map_err(Error::Invalid)?;
+        c.switches = Arc::new(next.clone());
+        Ok(next)
+    }
+
+    pub fn add_faults(&self, faults: Vec<Fault>) -> Result<(), Error> {
+        for f in &faults {
+            f.validate().map_err(Error::Invalid)?;
+        }
+        lock(&self.ctl).faults.extend(faults);
+        Ok(())
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.ctl).faults.clear();
+    }
+
+    /// Faults still queued.
+    pub fn faults(&self) -> Vec<Fault> {
+        lock(&self.ctl).faults.clone()
+    }
+
+    pub fn stats(&self) -> Stats {
+        let now = self.clock.now_ms();
+        let mut c = lock(&self.ctl);
+        let daily = c.switches.daily_limit;
+        let plan_remaining = c.limits.plan_remaining(now, daily);
+        let k = &c.counters;
+        Stats {
+            requests: k.requests,
+            rate_limited: k.rate_limited,
+            daily_limited: k.daily_limited,
+            inserts: k.inserts,
+            updates: k.updates,
+            deletes: k.deletes,
+            logins: k.logins,
+            plan_remaining,
+            max_in_any_second: c.limits.max_in_any_second,
+        }
+    }
+
+    pub fn log(&self) -> Vec<LogEntry> {
+        lock(&self.ctl).log.iter().cloned().collect()
+    }
+
+    /// Every record of an object as stored: `{"id", "field_N": raw value, ...}`.
+    pub fn records(&self, object: &str) -> Result<Vec<Value>, Error> {
+        let oi = self
+            .schema
+            .object(object)
+            .ok_or_else(|| Error::UnknownObject(object.to_string()))?;
+        let bytes = self.records_json(oi);
+        let v: Value = serde_json::from_slice(&bytes)?;
+        Ok(match v {
+            Value::Array(a) => a,
+            _ => Vec::new(),
+        })
+    }
+
+    /// JSON array of every record of an object as stored.
+    pub(crate) fn records_json(&self, oi: usize) -> Vec<u8> {
+        let data = self.read();
+        let render = self.render(&data);
+        let mut out = Vec::with_capacity(64 + data.tables[oi].len() * 200);
+        out.push(b'[');
+        for (i, rec) in data.tables[oi].iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            render.stored(&mut out, oi, rec);
+        }
+        out.push(b']');
+        out
+    }
+
+    /// Appends `count` generated records to `object`. `connect` maps connection field keys
+    /// to a record id every generated record connects to.
+    pub fn seed(
+        &self,
+        object: &str,
+        count: usize,
+        connect: &[(&str, &str)],
+    ) -> Result<SeedResult, Error> {
+        let oi = self
+            .schema
+            .object(object)
+            .ok_or_else(|| Error::UnknownObject(object.to_string()))?;
+        let obj = &self.schema.objects[oi];
+        let mut links = Vec::new();
+        let mut data = self.write();
+        for (fk, rid) in connect {
+            let fi = obj
+                .field(fk)
+                .ok_or_else(|| Error::Invalid(format!("{object} has no field {fk}")))?;
+            let f = &obj.fields[fi];
+            let target = f
+                .target
+                .ok_or_else(|| Error::Invalid(format!("{fk} is not a connection")))?;
+            let id = Id::parse(rid)
+                .filter(|id| data.tables[target].get(id).is_some())
+                .ok_or_else(|| Error::Invalid(format!("{fk}: unknown record {rid}")))?;
+            links.push((fi, id));
+        }
+        let now_local = self.schema.app.tz.to_local(self.clock.now_ms());
+        let range = seed_into(
+            &self.schema,
+            &self.ids,
+            &mut data,
+            oi,
+            count,
+            &links,
+            now_local,
+        );
+        Ok(SeedResult {
+            object: object.to_string(),
+            count,
+            ids_from: range.map(|r| r.0.hex()),
+            ids_to: range.map(|r| r.1.hex()),
+            total: data.tables[oi].len(),
+        })
+    }
+
+    /// A token for a fixture user, as a login at the current server time would give.
+    /// Panics if no user has that email (a test helper; see [`FakeState::try_issue_token`]).
+    pub fn issue_token(&self, email: &str, remember: bool) -> String {
+        match self.try_issue_token(email, remember, None) {
+            Ok(t) => t,
+            Err(e) => panic!("issue_token: {e}"),
+        }
+    }
+
+    /// A token for a fixture user with an optional explicit `iat` (unix seconds).
+    pub fn try_issue_token(
+        &self,
+        email: &str,
+        remember: bool,
+        iat: Option<i64>,
+    ) -> Result<String, Error> {
+        let user = self
+            .schema
+            .user_by_email(email)
+            .ok_or_else(|| Error::UnknownUser(email.to_string()))?;
+        Ok(self.mint(user, remember, iat.unwrap_or_else(|| self.clock.now_secs())))
+    }
+
+    pub(crate) fn mint(&self, user: &UserSchema, remember: bool, iat: i64) -> String {
+        let token = self.jwt.sign(&Claims {
+            user_id: user.id.hex(),
+            application_id: self.schema.app.id.clone(),
+            iat,
+        });
+        if remember {
+            lock(&self.remembered).insert(token.clone());
+        }
+        token
+    }
+
+    pub(crate) fn validate_token(&self, token: &str) -> Result<&UserSchema, TokenError> {
+        let claims = self.jwt.verify(token).ok_or(TokenError::Invalid)?;
+        if !claims
+            .application_id
+            .eq_ignore_ascii_case(&self.schema.app.id)
+        {
+            return Err(TokenError::Invalid);
+        }
+        let user = Id::parse(&claims.user_id)
+            .and_then(|id| self.schema.user_by_id(&id))
+            .ok_or(TokenError::Invalid)?;
+        if user.approval_status != "approved" || user.account_status != "active" {
+            return Err(TokenError::Invalid);
+        }
+        let life = if lock(&self.remembered).contains(token) {
+            TWO_WEEKS
+        } else {
+            TWO_DAYS
+        };
+        if self.clock.now_secs() >= claims.iat.saturating_add(life) {
+            return Err(TokenError::Expired);
+        }
+        Ok(user)
+    }
+
+    pub(crate) fn count(&self, what: Counter) {
+        let mut c = lock(&self.ctl);
+        let k = &mut c.counters;
+        match what {
+            Counter::Insert => k.inserts += 1,
+            Counter::Update => k.updates += 1,
+            Counter::Delete => k.deletes += 1,
+            Counter::Login => k.logins += 1,
+        }
+    }
+
+    /// Counts a `/v1` request against the limits and picks a fault for it.
+    pub(crate) fn admit(&self, method: &str, path: &str) -> Admission {
+        let now = self.clock.now_ms();
+        let mut c = lock(&self.ctl);
+        c.limits.note_arrival(Instant::now());
+        c.counters.requests += 1;
+        let switches = c.switches.clone();
+        let (verdict, headers) = c
+            .limits
+            .admit(now, switches.rate_limit, switches.daily_limit);
+        match verdict {
+            Verdict::RateLimited => c.counters.rate_limited += 1,
+            Verdict::DailyLimited => c.counters.daily_limited += 1,
+            Verdict::Ok => {}
+        }
+        let mut fault = None;
+        if verdict == Verdict::Ok {
+            if let Some(i) = c.faults.iter().position(|f| f.matches(method, path)) {
+                let f = &mut c.faults[i];
+                fault = Some(f.kind.clone());
+                f.times -= 1;
+                if f.times == 0 {
+                    c.faults.remove(i);
+                }
+            }
+        }
+        Admission {
+            verdict,
+            headers,
+            switches,
+            fault,
+        }
+    }
+
+    /// Limit headers for a request that is not counted (OPTIONS).
+    pub(crate) fn peek_headers(&self) -> LimitHeaders {
+        let now = self.clock.now_ms();
+        let mut c = lock(&self.ctl);
+        let sw = c.switches.clone();
+        let plan_limit = sw.daily_limit.unwrap_or(crate::limits::UNLIMITED_PLAN);
+        let plan_remaining = c.limits.plan_remaining(now, sw.daily_limit);
+        LimitHeaders {
+            plan_limit,
+            plan_remaining,
+            plan_reset_ms: (now.div_euclid(crate::clock::MS_PER_DAY) + 1)
+                * crate::clock::MS_PER_DAY
+                - now,
+            rate: sw
+                .rate_limit
+                .map(|r| (r.per_second, r.per_second, now.div_euclid(1000) + 1)),
+        }
+    }
+
+    pub(crate) fn append_log(&self, mut entry: LogEntry) {
+        let mut c = lock(&self.ctl);
+        c.seq += 1;
+        entry.seq = c.seq;
+        if c.log.len() >= LOG_CAP {
+            c.log.pop_front();
+        }
+        c.log.push_back(entry);
+    }
+}
+
+/// Generates `count` records; returns the first and last id.
+pub(crate) fn seed_into(
+    schema: &Schema,
+    ids: &IdGen,
+    data: &mut Data,
+    oi: usize,
+    count: usize,
+    connect: &[(usize, Id)],
+    now_local: i64,
+) -> Option<(Id, Id)> {
+    if count == 0 {
+        return None;
+    }
+    let obj = &schema.objects[oi];
+    let table = &mut data.tables[oi];
+    table.reserve(count);
+    let base = table.len();
+    let first = ids.next_block(count as u64);
+    for i in 0..count {
+        let n = base + i + 1;
+        let vals: Vec<Val> = obj
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(fi, f)| {
+                if let Some((_, id)) = connect.iter().find(|(cf, _)| *cf == fi) {
+                    return Val::Conn(vec![*id]);
+                }
+                match f.ftype {
+                    FieldType::ShortText => Val::Text(format!("{} #{n}", f.name).into()),
+                    FieldType::ParagraphText => {
+                        Val::Text(format!("Generated {} for record {n}.", f.name).into())
+                    }
+                    FieldType::MultipleChoice => match &f.default {
+                        Some(d) if n & 1 == 0 => d.clone(),
+                        _ => Val::Text(f.options[n % f.options.len()].as_str().into()),
+                    },
+                    FieldType::Number => Val::Num((n % 5 + 1) as f64),
+                    FieldType::DateTime => Val::Date(now_local - (n as i64) * 60_000),
+                    FieldType::Email => Val::Email(Box::new(EmailVal {
+                        email: format!("seed{n}@example.com"),
+                        label: String::new(),
+                    })),
+                    FieldType::Name => Val::Name(Box::new(NameVal {
+                        first: "Seed".into(),
+                        last: n.to_string(),
+                        ..NameVal::default()
+                    })),
+                    FieldType::Boolean => Val::Bool(n & 1 == 0),
+                    FieldType::Connection
+                    | FieldType::File
+                    | FieldType::Image
+                    | FieldType::Password => Val::Empty,
+                }
+            })
+            .collect();
+        table.insert(Record {
+            id: first.offset(i as u64),
+            vals: vals.into_boxed_slice(),
+        });
+    }
+    Some((first, first.offset(count as u64 - 1)))
+}
