@@ -15,17 +15,30 @@ export declare class CancelHandle {
   cancel(): void
 }
 
+/** A running iteration over every page of a view. */
+export declare class NativePager {
+  /** The next page's records as a JSON array text, or null at the end. */
+  next(): Promise<string | null>
+  summary(): PagingSummary
+  /** Stop fetching (the consumer left early). */
+  close(): void
+}
+
 export declare class NativeSession {
   /** Adopt a Knack user token (no request). */
   static fromToken(token: string, opts: NativeOptions): NativeSession
   /** Log in with email and password. */
   static login(opts: NativeOptions, email: string, password: string, cancel?: CancelHandle | undefined | null): Promise<NativeSession>
   info(): SessionInfo
+  /** Counters and limits of the app's shared transport. */
+  stats(): TransportStats
   /** The token itself: the one deliberate way to read it. */
   getToken(): string
   validate(cancel?: CancelHandle | undefined | null): Promise<string>
   /** One page as JSON text `{records, totalRecords, totalPages, currentPage}`. */
   getRecords(query: NativeQuery, cancel?: CancelHandle | undefined | null): Promise<string>
+  /** Start reading every page (page 1 first, then the rest concurrently). */
+  openPager(query: NativeQuery, opts: NativePagingOptions, cancel?: CancelHandle | undefined | null): Promise<NativePager>
   getRecord(scene: string, view: string, id: string, cancel?: CancelHandle | undefined | null): Promise<string>
   /** `data` is JSON text of the field values. */
   createRecord(scene: string, view: string, data: string, cancel?: CancelHandle | undefined | null): Promise<string>
@@ -47,6 +60,13 @@ export interface NativeOptions {
   remember?: boolean
 }
 
+/** Options of `records()` / `getAllRecords()`. */
+export interface NativePagingOptions {
+  maxRecords?: number
+  prefetchPages?: number
+  strict?: boolean
+}
+
 /** A list query; `filters` is JSON text. */
 export interface NativeQuery {
   scene: string
@@ -58,6 +78,26 @@ export interface NativeQuery {
   sortOrder?: string
   format?: string
   parentRecordId?: string
+}
+
+/** What an iteration over pages saw. */
+export interface PagingSummary {
+  totalRecords?: number
+  totalPages?: number
+  pages: number
+  received: number
+  duplicates: number
+  shortfall: number
+  endedEarly: boolean
+  truncated: boolean
+  complete: boolean
+}
+
+/** The daily plan limit as Knack last reported it. */
+export interface PlanStats {
+  limit?: number
+  remaining?: number
+  resetInMs?: number
 }
 
 /** Session facts that are safe to show (no token). */
@@ -77,3 +117,13 @@ export interface SessionInfo {
 
 /** Set the log level (`error`, `warn`, `info`, `debug`, `off`); overrides `KNACK_SESSION_LOG`. */
 export declare function setLogLevel(level: string): void
+
+/** State of the shared transport of this session's app (all sessions of the app see the same). */
+export interface TransportStats {
+  requests: number
+  retries: number
+  rateLimited: number
+  queued: number
+  perSecond?: number
+  plan: PlanStats
+}

@@ -836,5 +836,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.CancelHandle = nativeBinding.CancelHandle
+module.exports.NativePager = nativeBinding.NativePager
 module.exports.NativeSession = nativeBinding.NativeSession
 module.exports.setLogLevel = nativeBinding.setLogLevel

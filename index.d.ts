@@ -174,6 +174,38 @@ export interface UpdateArgs extends WriteArgs {
   id: string
 }
 
+export interface BulkArgs extends ViewArgs {
+  /** Calls in flight at once (1-64). Default 4. All of them still pass the rate governor. */
+  concurrency?: number
+  /** Stop (marking the rest not attempted) when the daily plan has this many calls left or fewer. */
+  reserve?: number
+  onProgress?: (p: BulkProgress) => void
+}
+
+export interface BulkProgress {
+  done: number
+  total: number
+  succeeded: number
+  failed: number
+  notAttempted: number
+}
+
+export type BulkResult<R> =
+  | { ok: true; record: R }
+  | { ok: false; attempted: boolean; error: KnackError }
+
+/** Counters and limits of an app's shared transport. */
+export interface TransportStats {
+  requests: number
+  retries: number
+  rateLimited: number
+  /** Calls waiting for the rate governor right now. */
+  queued: number
+  /** The governor's limit; undefined when it is off. */
+  perSecond?: number
+  plan: { limit?: number; remaining?: number; resetInMs?: number }
+}
+
 /** The user behind a token, as Knack reports it (`GET /v1/session/token`). */
 export interface KnackUser {
   id: string
@@ -216,6 +248,13 @@ export declare class KnackSession {
   createRecord<R = KnackRecord>(args: WriteArgs): Promise<R>
   updateRecord<R = KnackRecord>(args: UpdateArgs): Promise<R>
   deleteRecord(args: RecordArgs): Promise<void>
+  createRecords<R = KnackRecord>(args: BulkArgs & { records: Record<string, unknown>[] }): Promise<BulkResult<R>[]>
+  updateRecords<R = KnackRecord>(
+    args: BulkArgs & { records: { id: string; data: Record<string, unknown> }[] },
+  ): Promise<BulkResult<R>[]>
+  deleteRecords(args: BulkArgs & { ids: string[] }): Promise<BulkResult<{ id: string }>[]>
+  /** Counters and limits of this app's shared transport (shared by every session of the app). */
+  stats(): TransportStats
   toJSON(): {
     appId: string
     userId: string

@@ -5,7 +5,7 @@
 
 const util = require('node:util')
 const { NativeSession, CancelHandle } = require('../binding.js')
-const { fromNative, invalid } = require('./errors')
+const { KnackError, fromNative, invalid } = require('./errors')
 const { checkSignal, link, abortedError } = require('./signal')
 
 const INTERNAL = Symbol('knack-session.internal')
@@ -109,9 +109,7 @@ async function call(signal, fn) {
     return await fn(handle)
   } catch (e) {
     const err = fromNative(e)
-    if (err.code === 'KNACK_ABORTED' && s && s.reason !== undefined && err.cause === undefined) {
-      throw abortedError(s)
-    }
+    if (err.code === 'KNACK_ABORTED' && s && s.reason !== undefined) throw abortedError(s, err)
     throw err
   } finally {
     dispose()
@@ -141,7 +139,7 @@ class RecordIterator {
           text = await pager.next()
         } catch (e) {
           const err = fromNative(e)
-          if (err.code === 'KNACK_ABORTED' && signal) throw abortedError(signal)
+          if (err.code === 'KNACK_ABORTED' && signal) throw abortedError(signal, err)
           throw err
         } finally {
           this.#summary = pager.summary()
@@ -257,7 +255,7 @@ class KnackSession {
       } catch (e) {
         dispose()
         const err = fromNative(e)
-        if (err.code === 'KNACK_ABORTED' && signal) throw abortedError(signal)
+        if (err.code === 'KNACK_ABORTED' && signal) throw abortedError(signal, err)
         throw err
       }
     })
@@ -297,6 +295,114 @@ class KnackSession {
     const [scene, view] = viewArgs(args, 'deleteRecord()')
     const id = requireString(args, 'id')
     await call(args.signal, (h) => this.#native.deleteRecord(scene, view, id, h))
+  }
+
+  /** Counters and limits of this app's shared transport (requests, retries, 429s, queue, plan). */
+  stats() {
+    return this.#native.stats()
+  }
+
+  /** Create many records through a form view. Results come back in input order. */
+  createRecords(args) {
+    const [scene, view] = viewArgs(args, 'createRecords()')
+    if (!Array.isArray(args.records)) throw invalid('records must be an array of field-value objects')
+    return this.#bulk(args, args.records, (item, h) => {
+      if (!isObject(item)) throw invalid('each record must be an object of field values')
+      return this.#native.createRecord(scene, view, JSON.stringify(item), h).then(JSON.parse)
+    })
+  }
+
+  /** Update many records: `records` is `[{ id, data }]`. */
+  updateRecords(args) {
+    const [scene, view] = viewArgs(args, 'updateRecords()')
+    if (!Array.isArray(args.records)) throw invalid('records must be an array of { id, data }')
+    return this.#bulk(args, args.records, (item, h) => {
+      if (!isObject(item) || typeof item.id !== 'string' || !isObject(item.data)) {
+        throw invalid('each item must be { id, data }')
+      }
+      return this.#native.updateRecord(scene, view, item.id, JSON.stringify(item.data), h).then(JSON.parse)
+    })
+  }
+
+  /** Delete many records by id. */
+  deleteRecords(args) {
+    const [scene, view] = viewArgs(args, 'deleteRecords()')
+    if (!Array.isArray(args.ids)) throw invalid('ids must be an array of record ids')
+    return this.#bulk(args, args.ids, (id, h) => {
+      if (typeof id !== 'string') throw invalid('each id must be a string')
+      return this.#native.deleteRecord(scene, view, id, h).then(() => ({ id }))
+    })
+  }
+
+  async #bulk(args, items, one) {
+    const concurrency = optNumber(args, 'concurrency') ?? 4
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+      throw invalid('concurrency must be a whole number from 1 to 64')
+    }
+    const reserve = optNumber(args, 'reserve') ?? 0
+    if (!Number.isInteger(reserve) || reserve < 0) throw invalid('reserve must be a whole number of calls')
+    const onProgress = args.onProgress
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function')
+    const signal = checkSignal(args.signal)
+    const { handle, dispose } = link(signal, CancelHandle)
+    const results = new Array(items.length)
+    const progress = { done: 0, total: items.length, succeeded: 0, failed: 0, notAttempted: 0 }
+    let stop = null
+    let next = 0
+    const report = () => {
+      if (onProgress) {
+        try {
+          onProgress({ ...progress })
+        } catch {
+          // a throwing progress callback must not break the batch
+        }
+      }
+    }
+    const skip = (i, error) => {
+      results[i] = { ok: false, attempted: false, error }
+      progress.notAttempted++
+      progress.done++
+    }
+    const worker = async () => {
+      for (;;) {
+        const i = next++
+        if (i >= items.length) return
+        if (!stop && signal && signal.aborted) stop = abortedError(signal)
+        if (!stop && reserve > 0) {
+          const rem = this.#native.stats().plan.remaining
+          if (rem !== null && rem !== undefined && rem <= reserve) {
+            stop = new KnackError(
+              'KNACK_DAILY_LIMIT',
+              `stopped: only ${rem} API calls of the daily plan remain (reserve ${reserve})`,
+            )
+          }
+        }
+        if (stop) {
+          skip(i, stop)
+          report()
+          continue
+        }
+        try {
+          const value = await one(items[i], handle)
+          results[i] = { ok: true, record: value }
+          progress.succeeded++
+        } catch (e) {
+          const error = fromNative(e)
+          const attempted = (error.attempts ?? 0) > 0
+          results[i] = { ok: false, attempted, error }
+          progress.failed++
+          if (error.code === 'KNACK_DAILY_LIMIT' || error.code === 'KNACK_ABORTED') stop = stop ?? error
+        }
+        progress.done++
+        report()
+      }
+    }
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker))
+    } finally {
+      dispose()
+    }
+    return results
   }
 
   /** Safe to log: no token, and no session id (it unlocks the stored session). */

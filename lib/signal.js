@@ -4,8 +4,13 @@
 
 const { KnackError, invalid } = require('./errors')
 
-function abortedError(signal) {
-  return new KnackError('KNACK_ABORTED', 'the operation was aborted', { cause: signal.reason })
+/** KNACK_ABORTED with the signal's reason as `cause`; keeps what the native error knew. */
+function abortedError(signal, from) {
+  return new KnackError('KNACK_ABORTED', 'the operation was aborted', {
+    attempts: from?.attempts,
+    request: from?.request,
+    cause: signal.reason,
+  })
 }
 
 function checkSignal(signal) {

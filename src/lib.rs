@@ -137,6 +137,24 @@ impl NativeSession {
         }
     }
 
+    /// Counters and limits of the app's shared transport.
+    #[napi]
+    pub fn stats(&self) -> TransportStats {
+        let t = self.inner.transport().stats();
+        TransportStats {
+            requests: t.requests as f64,
+            retries: t.retries as f64,
+            rate_limited: t.rate_limited as f64,
+            queued: t.queued as f64,
+            per_second: t.per_second.map(f64::from),
+            plan: PlanStats {
+                limit: t.plan.limit.map(|v| v as f64),
+                remaining: t.plan.remaining.map(|v| v as f64),
+                reset_in_ms: t.plan.reset_in.map(|d| d.as_millis() as f64),
+            },
+        }
+    }
+
     /// The token itself: the one deliberate way to read it.
     #[napi]
     pub fn get_token(&self) -> String {
@@ -266,6 +284,25 @@ impl NativeSession {
                 .map_err(to_napi)
         })
     }
+}
+
+/// The daily plan limit as Knack last reported it.
+#[napi(object)]
+pub struct PlanStats {
+    pub limit: Option<f64>,
+    pub remaining: Option<f64>,
+    pub reset_in_ms: Option<f64>,
+}
+
+/// State of the shared transport of this session's app (all sessions of the app see the same).
+#[napi(object)]
+pub struct TransportStats {
+    pub requests: f64,
+    pub retries: f64,
+    pub rate_limited: f64,
+    pub queued: f64,
+    pub per_second: Option<f64>,
+    pub plan: PlanStats,
 }
 
 /// Options of `records()` / `getAllRecords()`.

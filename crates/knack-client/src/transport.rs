@@ -107,6 +107,17 @@ pub struct Progress {
     pub attempts: AtomicU32,
 }
 
+/// A snapshot of a transport's state, readable from JS.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TransportStats {
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+    pub queued: u64,
+    pub per_second: Option<u32>,
+    pub plan: crate::quota::PlanSnapshot,
+}
+
 /// Counters of a transport, readable from JS.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -285,6 +296,17 @@ impl Transport {
             counters: Counters::default(),
             metadata: tokio::sync::Mutex::new(None),
         })
+    }
+
+    pub fn stats(&self) -> TransportStats {
+        TransportStats {
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            retries: self.counters.retries.load(Ordering::Relaxed),
+            rate_limited: self.counters.rate_limited.load(Ordering::Relaxed),
+            queued: self.governor.queued() as u64,
+            per_second: self.governor.per_second(),
+            plan: self.quota.snapshot(),
+        }
     }
 
     fn url(&self, call: &Call<'_>) -> Result<Url> {

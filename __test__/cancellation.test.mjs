@@ -1,0 +1,112 @@
+// AbortSignal: a call rejects promptly with KNACK_ABORTED wherever it is (queued in the
+// governor, sleeping in backoff, waiting for Knack), and nothing keeps Node alive after.
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { KnackSession, KnackError } from '../index.js'
+import { startFake, USERS, APP_ID, ROOT } from './helpers/fake.mjs'
+
+let fake
+let token
+
+const MY_TICKETS = { scene: 'scene_1', view: 'view_1' }
+
+before(async () => {
+  fake = await startFake(['--rate-limit', 'off'])
+})
+after(() => fake.stop())
+beforeEach(async () => {
+  await fake.reset()
+  token = await fake.token(USERS.alice.email)
+})
+
+/** Abort after `ms`; resolve with how long the rejection took after the abort. */
+async function abortAfter(ms, run) {
+  const ac = new AbortController()
+  const p = run(ac.signal)
+  await new Promise((r) => setTimeout(r, ms))
+  const t = performance.now()
+  ac.abort()
+  const err = await p.then(
+    () => assert.fail('the call should have been aborted'),
+    (e) => e,
+  )
+  return { err, ms: performance.now() - t }
+}
+
+test('abort while waiting for Knack: KNACK_ABORTED within 50 ms', async () => {
+  const s = KnackSession.fromToken(token, { appId: APP_ID, baseUrl: fake.baseUrl })
+  await fake.faults([{ kind: 'delay', ms: 5000, method: 'GET' }])
+  const { err, ms } = await abortAfter(100, (signal) => s.getRecords({ ...MY_TICKETS, signal }))
+  assert.ok(err instanceof KnackError)
+  assert.equal(err.code, 'KNACK_ABORTED')
+  assert.ok(ms < 50, `took ${ms.toFixed(1)} ms`)
+})
+
+test('abort while queued in the rate governor: KNACK_ABORTED within 50 ms, queue drained', async () => {
+  // A governor of 1 request/second: the third call waits in the queue for ~2 s. ("localhost"
+  // makes it a transport of its own, so the other tests keep the default governor.)
+  const baseUrl = fake.baseUrl.replace('127.0.0.1', 'localhost')
+  const s = KnackSession.fromToken(token, { appId: APP_ID, baseUrl, rateLimit: { perSecond: 1 } })
+  const first = s.getRecords(MY_TICKETS)
+  const second = s.getRecords(MY_TICKETS)
+  const { err, ms } = await abortAfter(100, (signal) => s.getRecords({ ...MY_TICKETS, signal }))
+  assert.equal(err.code, 'KNACK_ABORTED')
+  assert.ok(ms < 50, `took ${ms.toFixed(1)} ms`)
+  await Promise.all([first, second])
+  assert.equal(s.stats().queued, 0)
+})
+
+test('abort while sleeping in backoff: KNACK_ABORTED within 50 ms', async () => {
+  const s = KnackSession.fromToken(token, { appId: APP_ID, baseUrl: fake.baseUrl, retries: 10 })
+  await fake.faults([{ kind: 'status', status: 503, body: 'down', content_type: 'text/plain', times: 100 }])
+  const { err, ms } = await abortAfter(300, (signal) => s.getRecords({ ...MY_TICKETS, signal }))
+  assert.equal(err.code, 'KNACK_ABORTED')
+  assert.ok(err.attempts >= 1)
+  assert.ok(ms < 50, `took ${ms.toFixed(1)} ms`)
+})
+
+test('an already aborted signal rejects without sending; its reason is the cause', async () => {
+  const s = KnackSession.fromToken(token, { appId: APP_ID, baseUrl: fake.baseUrl })
+  const reason = new Error('user went away')
+  const signal = AbortSignal.abort(reason)
+  const err = await s.getRecords({ ...MY_TICKETS, signal }).catch((e) => e)
+  assert.equal(err.code, 'KNACK_ABORTED')
+  assert.equal(err.cause, reason)
+  await assert.rejects(KnackSession.login({ appId: APP_ID, baseUrl: fake.baseUrl, ...USERS.alice, signal }), {
+    code: 'KNACK_ABORTED',
+  })
+  assert.equal((await fake.log()).length, 0)
+})
+
+test('AbortSignal.timeout works and an abort after success changes nothing', async () => {
+  const s = KnackSession.fromToken(token, { appId: APP_ID, baseUrl: fake.baseUrl })
+  await fake.faults([{ kind: 'delay', ms: 3000, method: 'GET' }])
+  await assert.rejects(s.getRecords({ ...MY_TICKETS, signal: AbortSignal.timeout(100) }), { code: 'KNACK_ABORTED' })
+  const ac = new AbortController()
+  const page = await s.getRecords({ ...MY_TICKETS, signal: ac.signal })
+  ac.abort()
+  assert.equal(page.records.length, 3)
+  await assert.rejects(s.getRecords({ ...MY_TICKETS, signal: 'nope' }), { code: 'KNACK_INVALID_ARGUMENT' })
+})
+
+test('aborted and timed-out calls do not keep the Node process alive', async () => {
+  await fake.faults([{ kind: 'delay', ms: 30000, times: 10 }])
+  const script = `
+    const { KnackSession } = require(${JSON.stringify(ROOT)})
+    const s = KnackSession.fromToken(${JSON.stringify(token)}, { appId: ${JSON.stringify(APP_ID)}, baseUrl: ${JSON.stringify(fake.baseUrl)}, timeoutMs: 200, retries: 0 })
+    const ac = new AbortController()
+    s.getRecords({ scene: 'scene_1', view: 'view_1', signal: ac.signal }).catch((e) => console.log(e.code))
+    s.getRecords({ scene: 'scene_1', view: 'view_1' }).catch((e) => console.log(e.code))
+    setTimeout(() => ac.abort(), 100)
+  `
+  const t = Date.now()
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  const [code] = await once(child, 'exit')
+  assert.equal(code, 0)
+  assert.deepEqual(out.trim().split('\n').sort(), ['KNACK_ABORTED', 'KNACK_TIMEOUT'])
+  assert.ok(Date.now() - t < 5000, `process lingered ${Date.now() - t} ms`)
+})
