@@ -15,10 +15,12 @@ pub struct BodyError(&'static str);
 
 pub enum Body {
     Full(Option<Bytes>),
-    /// Declares `total` bytes, sends `first`, then fails (hyper closes the connection).
+    /// Declares `total` bytes, sends `first`, pauses so it is flushed, then fails (hyper
+    /// closes the connection).
     Truncated {
         first: Option<Bytes>,
         total: u64,
+        pause: Option<Pin<Box<Sleep>>>,
     },
     /// Sends `chunk` bytes every `interval`.
     Drip {
@@ -40,6 +42,7 @@ impl Body {
         Body::Truncated {
             first: Some(full.slice(..full.len() / 2)),
             total,
+            pause: None,
         }
     }
 
@@ -73,10 +76,18 @@ impl hyper::body::Body for Body {
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         match self.get_mut() {
             Body::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            Body::Truncated { first, .. } => match first.take() {
-                Some(b) => Poll::Ready(Some(Ok(Frame::data(b)))),
-                None => Poll::Ready(Some(Err(BodyError("response truncated by a fault")))),
-            },
+            Body::Truncated { first, pause, .. } => {
+                if let Some(b) = first.take() {
+                    *pause = Some(Box::pin(tokio::time::sleep(Duration::from_millis(50))));
+                    return Poll::Ready(Some(Ok(Frame::data(b))));
+                }
+                if let Some(p) = pause.as_mut() {
+                    if p.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
+                Poll::Ready(Some(Err(BodyError("response truncated by a fault"))))
+            }
             Body::Drip {
                 data,
                 pos,
