@@ -155,6 +155,12 @@ impl NativeSession {
         }
     }
 
+    /// Forget the session in this process: later calls fail with KNACK_UNAUTHORIZED.
+    #[napi]
+    pub fn logout(&self) {
+        self.inner.logout();
+    }
+
     /// The token itself: the one deliberate way to read it.
     #[napi]
     pub fn get_token(&self) -> String {

@@ -7,9 +7,11 @@
 //! queue at once. What Knack tells us (`X-RateLimit-Remaining: 0`, a 429) pauses
 //! everyone until the window Knack named has passed.
 
+use crate::klog;
+use crate::store::redis::RedisLimiter;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -20,11 +22,15 @@ pub const MAX_PAUSE: Duration = Duration::from_millis(1100);
 /// Knack's documented limit.
 pub const DEFAULT_PER_SECOND: u32 = 10;
 
+/// After a Redis failure, use the local window this long before trying Redis again.
+const SHARED_RETRY: Duration = Duration::from_secs(5);
+
 #[derive(Debug)]
 struct State {
     per_second: Option<u32>,
     grants: VecDeque<Instant>,
     paused_until: Option<Instant>,
+    shared_down_until: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -32,6 +38,7 @@ pub struct Governor {
     turnstile: tokio::sync::Mutex<()>,
     state: Mutex<State>,
     queued: AtomicUsize,
+    shared: RwLock<Option<Arc<RedisLimiter>>>,
 }
 
 struct QueuedGuard<'a>(&'a AtomicUsize);
@@ -50,8 +57,10 @@ impl Governor {
                 per_second,
                 grants: VecDeque::new(),
                 paused_until: None,
+                shared_down_until: None,
             }),
             queued: AtomicUsize::new(0),
+            shared: RwLock::new(None),
         }
     }
 
@@ -72,62 +81,111 @@ impl Governor {
         self.queued.load(Ordering::Relaxed)
     }
 
+    /// Share the window with every process of the app through Redis (`None`: local only).
+    pub fn set_shared(&self, shared: Option<Arc<RedisLimiter>>) {
+        *self.shared.write().unwrap_or_else(|p| p.into_inner()) = shared;
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.shared
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// The cluster limiter, unless Redis failed recently (then the local window stands in).
+    fn shared(&self) -> Option<Arc<RedisLimiter>> {
+        let st = self.lock();
+        if st.shared_down_until.is_some_and(|t| t > Instant::now()) {
+            return None;
+        }
+        drop(st);
+        self.shared
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Wait for a slot. Cancel-safe: dropping the future gives up the place in the queue.
     pub async fn acquire(&self) {
         self.queued.fetch_add(1, Ordering::Relaxed);
         let _queued = QueuedGuard(&self.queued);
         let _turn = self.turnstile.lock().await;
         loop {
+            let shared = self.shared();
+            let (limit, wait_until) = {
+                let mut st = self.lock();
+                let now = Instant::now();
+                let limit = st.per_second;
+                match st.paused_until {
+                    Some(p) if p > now => (limit, Some(p)),
+                    _ => {
+                        st.paused_until = None;
+                        (limit, None)
+                    }
+                }
+            };
+            if let Some(t) = wait_until {
+                tokio::time::sleep_until(t).await;
+                continue;
+            }
+            let Some(limit) = limit else { return };
+            if let Some(sh) = shared {
+                match sh.try_acquire(limit.max(1), WINDOW).await {
+                    Ok(None) => return,
+                    Ok(Some(w)) => {
+                        tokio::time::sleep(w.min(WINDOW)).await;
+                        continue;
+                    }
+                    Err(e) => {
+                        klog!(Warn, "cluster rate limit unavailable ({e}); using this process's governor for {}s", SHARED_RETRY.as_secs());
+                        self.lock().shared_down_until = Some(Instant::now() + SHARED_RETRY);
+                    }
+                }
+            }
             let wait_until = {
                 let mut st = self.lock();
                 let now = Instant::now();
-                match st.paused_until {
-                    Some(p) if p > now => Some(p),
-                    _ => {
-                        st.paused_until = None;
-                        match st.per_second {
-                            None => None,
-                            Some(limit) => {
-                                while st
-                                    .grants
-                                    .front()
-                                    .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-                                {
-                                    st.grants.pop_front();
-                                }
-                                if (st.grants.len() as u32) < limit.max(1) {
-                                    None
-                                } else {
-                                    st.grants.front().map(|t| *t + WINDOW)
-                                }
-                            }
-                        }
+                while st
+                    .grants
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+                {
+                    st.grants.pop_front();
+                }
+                if (st.grants.len() as u32) < limit.max(1) {
+                    st.grants.push_back(now);
+                    while st.grants.len() > limit.max(1) as usize {
+                        st.grants.pop_front();
                     }
+                    None
+                } else {
+                    st.grants.front().map(|t| *t + WINDOW)
                 }
             };
             match wait_until {
                 Some(t) => tokio::time::sleep_until(t).await,
-                None => {
-                    let mut st = self.lock();
-                    if st.per_second.is_some() {
-                        st.grants.push_back(Instant::now());
-                        let cap = st.per_second.unwrap_or(1).max(1) as usize;
-                        while st.grants.len() > cap {
-                            st.grants.pop_front();
-                        }
-                    }
-                    return;
-                }
+                None => return,
             }
         }
     }
 
     /// Stop granting until `until` (capped at `MAX_PAUSE` from now).
     pub fn pause_for(&self, wait: Duration) {
-        let until = Instant::now() + wait.min(MAX_PAUSE);
-        let mut st = self.lock();
-        if st.paused_until.is_none_or(|p| p < until) {
-            st.paused_until = Some(until);
+        let wait = wait.min(MAX_PAUSE);
+        let until = Instant::now() + wait;
+        {
+            let mut st = self.lock();
+            if st.paused_until.is_none_or(|p| p < until) {
+                st.paused_until = Some(until);
+            }
+        }
+        if let (Some(sh), Ok(rt)) = (self.shared(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(async move {
+                if let Err(e) = sh.pause(wait).await {
+                    klog!(Warn, "could not share a rate-limit pause: {e}");
+                }
+            });
         }
     }
 
@@ -144,7 +202,6 @@ impl Governor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     #[tokio::test(start_paused = true)]
     async fn no_window_holds_more_than_the_limit() {

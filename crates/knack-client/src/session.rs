@@ -12,6 +12,7 @@ use base64::Engine;
 use bytes::Bytes;
 use reqwest::Method;
 use serde::Deserialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
@@ -75,6 +76,7 @@ pub struct Session {
     user: UserInfo,
     transport: Arc<Transport>,
     policy: CallPolicy,
+    logged_out: AtomicBool,
 }
 
 /// A new opaque session id: 256 random bits, URL-safe base64 (43 characters).
@@ -123,6 +125,7 @@ impl Session {
             user,
             transport,
             policy: config.policy.clone(),
+            logged_out: AtomicBool::new(false),
         })
     }
 
@@ -288,7 +291,23 @@ impl Session {
         SystemTime::now() >= self.issued_at() + token::SHORT_LIFETIME
     }
 
-    fn check_not_expired(&self) -> Result<()> {
+    /// Forget the session: every later call fails with `KNACK_UNAUTHORIZED` without a request.
+    /// (Knack has no logout endpoint; the token itself stays valid until it expires.)
+    pub fn logout(&self) {
+        self.logged_out.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_logged_out(&self) -> bool {
+        self.logged_out.load(Ordering::Relaxed)
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        if self.is_logged_out() {
+            return Err(Error::new(
+                ErrorCode::Unauthorized,
+                "the session was logged out; log in again",
+            ));
+        }
         if self.expired() {
             return Err(Error::new(
                 ErrorCode::TokenExpired,
@@ -310,7 +329,7 @@ impl Session {
         if opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
             return Err(Error::aborted());
         }
-        self.check_not_expired()?;
+        self.check_usable()?;
         let progress = Arc::new(Progress::default());
         guard(
             f(progress.clone()),

@@ -1,0 +1,111 @@
+//! In-process store: bounded in size, entries expire after their TTL.
+
+use super::check_id;
+use crate::error::Result;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug)]
+pub struct MemoryStore {
+    max_entries: usize,
+    entries: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl MemoryStore {
+    pub fn new(max_entries: usize) -> Self {
+        MemoryStore {
+            max_entries: max_entries.max(1),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn len(&self) -> usize {
+        let now = Instant::now();
+        self.lock().values().filter(|(_, exp)| *exp > now).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<String>> {
+        check_id(id)?;
+        let mut map = self.lock();
+        match map.get(id) {
+            Some((v, exp)) if *exp > Instant::now() => Ok(Some(v.clone())),
+            Some(_) => {
+                map.remove(id);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub async fn set(&self, id: &str, value: String, ttl: Duration) -> Result<()> {
+        check_id(id)?;
+        let now = Instant::now();
+        let mut map = self.lock();
+        if ttl.is_zero() {
+            map.remove(id);
+            return Ok(());
+        }
+        if !map.contains_key(id) && map.len() >= self.max_entries {
+            map.retain(|_, (_, exp)| *exp > now);
+            if map.len() >= self.max_entries {
+                // Still full: drop the entry closest to expiry.
+                if let Some(victim) = map
+                    .iter()
+                    .min_by_key(|(_, (_, exp))| *exp)
+                    .map(|(k, _)| k.clone())
+                {
+                    map.remove(&victim);
+                }
+            }
+        }
+        map.insert(id.to_owned(), (value, now + ttl));
+        Ok(())
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        check_id(id)?;
+        self.lock().remove(id);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbb";
+    const C: &str = "cccccccccccccccccccccccc";
+
+    #[tokio::test]
+    async fn entries_expire_and_size_is_bounded() {
+        let s = MemoryStore::new(2);
+        s.set(A, "1".into(), Duration::from_millis(30))
+            .await
+            .unwrap();
+        s.set(B, "2".into(), Duration::from_secs(60)).await.unwrap();
+        assert_eq!(s.get(A).await.unwrap().as_deref(), Some("1"));
+        s.set(C, "3".into(), Duration::from_secs(60)).await.unwrap();
+        // Full: the entry closest to expiry (A) went.
+        assert_eq!(s.get(A).await.unwrap(), None);
+        assert_eq!(s.get(C).await.unwrap().as_deref(), Some("3"));
+        s.delete(B).await.unwrap();
+        assert_eq!(s.get(B).await.unwrap(), None);
+        s.set(A, "1".into(), Duration::from_millis(10))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(s.get(A).await.unwrap(), None);
+    }
+}

@@ -1,0 +1,249 @@
+//! Redis: a session store shared by several processes or hosts, and the cluster-wide rate
+//! limit (the governor's window kept in Redis, so every process of the app shares one budget).
+//!
+//! The URL may hold a password; it is never put in an error message or a log line.
+
+use super::check_id;
+use crate::error::{Error, ErrorCode, Result};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const OP_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_PREFIX: &str = "knack-session:";
+
+fn store_err(what: &str, e: &redis::RedisError) -> Error {
+    // The kind and category only: a RedisError's text can include the address.
+    Error::new(
+        ErrorCode::Store,
+        format!("redis: {what} failed ({:?}, {})", e.kind(), e.category()),
+    )
+}
+
+/// One lazily connected, auto-reconnecting Redis connection.
+pub struct RedisConn {
+    client: redis::Client,
+    conn: tokio::sync::OnceCell<ConnectionManager>,
+}
+
+impl std::fmt::Debug for RedisConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisConn([redacted url])")
+    }
+}
+
+impl RedisConn {
+    /// Check the URL (`redis://`, `rediss://` is not supported by this build, `unix://`).
+    pub fn new(url: &str) -> Result<Arc<RedisConn>> {
+        let lower = url.trim().to_ascii_lowercase();
+        if !(lower.starts_with("redis://")
+            || lower.starts_with("unix://")
+            || lower.starts_with("redis+unix://"))
+        {
+            return Err(Error::invalid(
+                "Redis URL must start with redis:// or unix://",
+            ));
+        }
+        let client = redis::Client::open(url.trim())
+            .map_err(|_| Error::invalid("Redis URL is not valid"))?;
+        Ok(Arc::new(RedisConn {
+            client,
+            conn: tokio::sync::OnceCell::new(),
+        }))
+    }
+
+    async fn conn(&self) -> Result<ConnectionManager> {
+        let c = self
+            .conn
+            .get_or_try_init(|| async {
+                let cfg = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(OP_TIMEOUT))
+                    .set_response_timeout(Some(OP_TIMEOUT))
+                    .set_number_of_retries(2);
+                match tokio::time::timeout(
+                    OP_TIMEOUT * 2,
+                    ConnectionManager::new_with_config(self.client.clone(), cfg),
+                )
+                .await
+                {
+                    Ok(Ok(c)) => Ok(c),
+                    Ok(Err(e)) => Err(store_err("connect", &e)),
+                    Err(_) => Err(Error::new(ErrorCode::Store, "redis: connect timed out")),
+                }
+            })
+            .await?;
+        Ok(c.clone())
+    }
+
+    async fn run<T: redis::FromRedisValue>(&self, what: &str, cmd: redis::Cmd) -> Result<T> {
+        let mut c = self.conn().await?;
+        match tokio::time::timeout(OP_TIMEOUT, cmd.query_async::<T>(&mut c)).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(store_err(what, &e)),
+            Err(_) => Err(Error::new(
+                ErrorCode::Store,
+                format!("redis: {what} timed out"),
+            )),
+        }
+    }
+}
+
+/// Sessions in Redis under `{prefix}session:{id}`, expiring with the token.
+#[derive(Debug)]
+pub struct RedisStore {
+    conn: Arc<RedisConn>,
+    prefix: String,
+}
+
+fn check_prefix(prefix: &str) -> Result<()> {
+    if prefix.len() > 100 || prefix.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+        return Err(Error::invalid(
+            "Redis key prefix must be at most 100 printable characters without spaces",
+        ));
+    }
+    Ok(())
+}
+
+impl RedisStore {
+    pub fn new(conn: Arc<RedisConn>, prefix: Option<&str>) -> Result<RedisStore> {
+        let prefix = prefix.unwrap_or(DEFAULT_PREFIX);
+        check_prefix(prefix)?;
+        Ok(RedisStore {
+            conn,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    fn key(&self, id: &str) -> String {
+        format!("{}session:{id}", self.prefix)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<String>> {
+        check_id(id)?;
+        self.conn
+            .run("GET", redis::cmd("GET").arg(self.key(id)).clone())
+            .await
+    }
+
+    pub async fn set(&self, id: &str, value: String, ttl: Duration) -> Result<()> {
+        check_id(id)?;
+        let ms = ttl.as_millis().min(u64::MAX as u128) as u64;
+        if ms == 0 {
+            return self.delete(id).await;
+        }
+        self.conn
+            .run::<()>(
+                "SET",
+                redis::cmd("SET")
+                    .arg(self.key(id))
+                    .arg(value)
+                    .arg("PX")
+                    .arg(ms)
+                    .clone(),
+            )
+            .await
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        check_id(id)?;
+        self.conn
+            .run::<()>("DEL", redis::cmd("DEL").arg(self.key(id)).clone())
+            .await
+    }
+}
+
+/// A sliding-window log in a sorted set, timed by the Redis server's clock so every host
+/// agrees. Returns 0 when a slot was taken, else the milliseconds to wait.
+const ACQUIRE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then return paused end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window * 2)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now)
+"#;
+
+/// The cluster-wide part of the governor for one app.
+pub struct RedisLimiter {
+    conn: Arc<RedisConn>,
+    window_key: String,
+    pause_key: String,
+    script: redis::Script,
+    seq: AtomicU64,
+    tag: u64,
+}
+
+impl std::fmt::Debug for RedisLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RedisLimiter({})", self.window_key)
+    }
+}
+
+impl RedisLimiter {
+    pub fn new(conn: Arc<RedisConn>, prefix: Option<&str>, app_id: &str) -> Result<RedisLimiter> {
+        let prefix = prefix.unwrap_or(DEFAULT_PREFIX);
+        check_prefix(prefix)?;
+        let mut tag = [0u8; 8];
+        getrandom::fill(&mut tag)
+            .map_err(|e| Error::new(ErrorCode::Store, format!("no randomness: {e}")))?;
+        Ok(RedisLimiter {
+            conn,
+            window_key: format!("{prefix}rate:{app_id}"),
+            pause_key: format!("{prefix}rate-pause:{app_id}"),
+            script: redis::Script::new(ACQUIRE),
+            seq: AtomicU64::new(0),
+            tag: u64::from_le_bytes(tag),
+        })
+    }
+
+    /// Try to take a slot: `Ok(None)` granted, `Ok(Some(wait))` try again after `wait`.
+    pub async fn try_acquire(&self, limit: u32, window: Duration) -> Result<Option<Duration>> {
+        let member = format!(
+            "{:016x}-{}",
+            self.tag,
+            self.seq.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut c = self.conn.conn().await?;
+        let mut inv = self.script.prepare_invoke();
+        inv.key(&self.window_key)
+            .key(&self.pause_key)
+            .arg(limit)
+            .arg(window.as_millis() as u64)
+            .arg(member);
+        let wait: i64 = match tokio::time::timeout(OP_TIMEOUT, inv.invoke_async(&mut c)).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => return Err(store_err("rate window", &e)),
+            Err(_) => return Err(Error::new(ErrorCode::Store, "redis: rate window timed out")),
+        };
+        Ok(if wait <= 0 {
+            None
+        } else {
+            Some(Duration::from_millis(wait as u64))
+        })
+    }
+
+    /// Hold every process back for `wait` (Knack said 429).
+    pub async fn pause(&self, wait: Duration) -> Result<()> {
+        let ms = wait.as_millis().max(1) as u64;
+        self.conn
+            .run::<()>(
+                "rate pause",
+                redis::cmd("SET")
+                    .arg(&self.pause_key)
+                    .arg(1)
+                    .arg("PX")
+                    .arg(ms)
+                    .clone(),
+            )
+            .await
+    }
+}
