@@ -156,6 +156,13 @@ pub struct FakeConfig {
     pub(crate) seed_tickets: usize,
 }
 
+impl Default for FakeConfig {
+    /// The helpdesk fixture with the default switches.
+    fn default() -> Self {
+        FakeConfig::helpdesk()
+    }
+}
+
 impl FakeConfig {
     /// The repository's `fixtures/helpdesk.json`.
     pub fn helpdesk() -> FakeConfig {

@@ -87,34 +87,99 @@ pub mod helpdesk {
 /// Entry point: `FakeKnack::start(config).await`.
 pub struct FakeKnack;
 
+struct Bound {
+    listener: TcpListener,
+    url: String,
+    addr: SocketAddr,
+    state: Arc<FakeState>,
+}
+
+async fn bind(config: FakeConfig) -> Result<Bound, Error> {
+    let fixture = config.load_fixture()?;
+    let (schema, data) = fixture::compile(&fixture)?;
+    let listener = TcpListener::bind(("127.0.0.1", config.port))
+        .await
+        .map_err(|source| Error::Bind {
+            port: config.port,
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://127.0.0.1:{}", addr.port());
+    let state = Arc::new(state::FakeState::new(
+        schema,
+        data,
+        config.switches,
+        config.seed_tickets,
+        url.clone(),
+    )?);
+    Ok(Bound {
+        listener,
+        url,
+        addr,
+        state,
+    })
+}
+
 impl FakeKnack {
     /// Binds 127.0.0.1 on the configured port and serves on the current tokio runtime.
     pub async fn start(config: FakeConfig) -> Result<RunningServer, Error> {
-        let fixture = config.load_fixture()?;
-        let (schema, data) = fixture::compile(&fixture)?;
-        let listener = TcpListener::bind(("127.0.0.1", config.port))
-            .await
-            .map_err(|source| Error::Bind {
-                port: config.port,
-                source,
-            })?;
-        let addr = listener.local_addr()?;
-        let url = format!("http://127.0.0.1:{}", addr.port());
-        let state = Arc::new(state::FakeState::new(
-            schema,
-            data,
-            config.switches,
-            config.seed_tickets,
-            url.clone(),
-        )?);
+        let b = bind(config).await?;
         let (tx, rx) = watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, state.clone(), rx));
+        let task = tokio::spawn(server::serve(b.listener, b.state.clone(), rx));
+        Ok(RunningServer {
+            url: b.url,
+            addr: b.addr,
+            state: b.state,
+            shutdown: Some(tx),
+            task: Some(task),
+            thread: None,
+        })
+    }
+
+    /// Like [`FakeKnack::start`], but serves from its own thread with its own two-worker
+    /// runtime, so it keeps answering whatever the caller's runtime does (and can be used
+    /// from synchronous code).
+    pub fn start_background(config: FakeConfig) -> Result<RunningServer, Error> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("fake-knack".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(Error::Io(e)));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    match bind(config).await {
+                        Ok(b) => {
+                            let (tx, rx) = watch::channel(false);
+                            let info = (b.url, b.addr, b.state.clone(), tx);
+                            if ready_tx.send(Ok(info)).is_ok() {
+                                server::serve(b.listener, b.state, rx).await;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+            })?;
+        let (url, addr, state, tx) = ready_rx
+            .recv()
+            .map_err(|_| Error::Invalid("fake-knack thread ended early".into()))??;
         Ok(RunningServer {
             url,
             addr,
             state,
             shutdown: Some(tx),
-            task: Some(task),
+            task: None,
+            thread: Some(thread),
         })
     }
 }
@@ -126,6 +191,7 @@ pub struct RunningServer {
     state: Arc<FakeState>,
     shutdown: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -168,6 +234,22 @@ impl RunningServer {
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+
+    /// Stops a server from synchronous code (waits for a background server's thread).
+    pub fn shutdown_blocking(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }

@@ -203,7 +203,7 @@ impl Fx {
         let mut buf = Vec::new();
         let res = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut buf)).await;
         // `closed` is true when the server ended the connection (EOF or reset).
-        let closed = matches!(res, Ok(_));
+        let closed = res.is_ok();
         (buf, closed)
     }
 }
