@@ -14,16 +14,21 @@ pub struct Clock {
 
 impl Clock {
     pub fn now_ms(&self) -> i64 {
-        real_now_ms() + self.offset_ms.load(Ordering::Relaxed)
+        real_now_ms().saturating_add(self.offset_ms.load(Ordering::Relaxed))
     }
 
     pub fn now_secs(&self) -> i64 {
         self.now_ms().div_euclid(1000)
     }
 
+    /// Moves the clock by `secs` (clamped to 1000 years either way in total).
     pub fn advance_secs(&self, secs: i64) {
-        self.offset_ms
-            .fetch_add(secs.saturating_mul(1000), Ordering::Relaxed);
+        const LIMIT: i64 = 1000 * 365 * MS_PER_DAY;
+        let cur = self.offset_ms.load(Ordering::Relaxed);
+        let next = cur
+            .saturating_add(secs.saturating_mul(1000))
+            .clamp(-LIMIT, LIMIT);
+        self.offset_ms.store(next, Ordering::Relaxed);
     }
 
     pub fn reset(&self) {

@@ -149,7 +149,7 @@ impl Filters {
                     if has_time {
                         (ms, ms)
                     } else {
-                        (ms, ms + MS_PER_DAY - 1)
+                        (ms, ms.saturating_add(MS_PER_DAY - 1))
                     }
                 }),
             };
@@ -261,12 +261,12 @@ fn rule_matches(r: &Rule, obj: usize, rec: &Record, render: &Render<'_>, now_loc
         },
         Op::IsToday => matches!(v, Val::Date(ms) if start_of_day(*ms) == today),
         Op::BeforeToday => matches!(v, Val::Date(ms) if *ms < today),
-        Op::AfterToday => matches!(v, Val::Date(ms) if *ms >= today + MS_PER_DAY),
+        Op::AfterToday => matches!(v, Val::Date(ms) if *ms >= today.saturating_add(MS_PER_DAY)),
         Op::DuringPrevious => {
-            matches!(v, Val::Date(ms) if *ms <= now_local && *ms >= now_local - r.range_ms)
+            matches!(v, Val::Date(ms) if *ms <= now_local && *ms >= now_local.saturating_sub(r.range_ms))
         }
         Op::DuringNext => {
-            matches!(v, Val::Date(ms) if *ms >= now_local && *ms <= now_local + r.range_ms)
+            matches!(v, Val::Date(ms) if *ms >= now_local && *ms <= now_local.saturating_add(r.range_ms))
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::filters::{cmp_keys, sort_key, Filters};
 use crate::fixture::{Access, FormAction, RuleAction, SceneSchema, UserLink, ViewSchema, ViewType};
 use crate::format::{Format, Render};
 use crate::ids::Id;
-use crate::json::{write_i64, write_str};
+use crate::json::write_str;
 use crate::request::{Output, RequestCtx, Resp};
 use crate::state::{Counter, FakeState};
 use crate::store::{Data, Record, Val};
@@ -270,7 +270,7 @@ fn list(
         });
         hits = keyed.into_iter().map(|(_, r)| r).collect();
     }
-    let total = hits.len() as u64 + sw.overstate_total_records;
+    let total = (hits.len() as u64).saturating_add(sw.overstate_total_records);
     let total_pages = total.div_ceil(rpp);
     let start = (page - 1).saturating_mul(rpp);
     let page_rows: &[&Record] = if start >= hits.len() as u64 {
@@ -281,11 +281,11 @@ fn list(
     };
     let mut out = Vec::with_capacity(128 + page_rows.len() * 400);
     out.extend_from_slice(b"{\"total_pages\":");
-    write_i64(&mut out, total_pages as i64);
+    out.extend_from_slice(total_pages.to_string().as_bytes());
     out.extend_from_slice(b",\"current_page\":");
-    write_i64(&mut out, page as i64);
+    out.extend_from_slice(page.to_string().as_bytes());
     out.extend_from_slice(b",\"total_records\":");
-    write_i64(&mut out, total as i64);
+    out.extend_from_slice(total.to_string().as_bytes());
     out.extend_from_slice(b",\"records\":[");
     for (i, r) in page_rows.iter().enumerate() {
         if i > 0 {

@@ -906,3 +906,100 @@ async fn uploads_and_file_fields() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn hostile_inputs_never_panic() {
+    let fx = Fx::new().await;
+    let carol = fx.carol().await;
+    let p = view_path("scene_2", "view_4");
+    let week = json!([{"field": "field_15", "operator": "is during the next", "range": 1e300, "type": "years"}]);
+    let queries = [
+        "page=18446744073709551615".to_string(),
+        "page=99999999999999999999999".to_string(),
+        "rows_per_page=%FF%FE".to_string(),
+        format!("filters={}", enc(&week.to_string())),
+        format!("filters={}", enc(&"[".repeat(5000))),
+        format!("filters={}", enc(r#"{"match":"xor","rules":[]}"#)),
+        format!("filters={}", enc(r#"{"rules":{}}"#)),
+        format!(
+            "filters={}",
+            enc(r#"[{"field":"field_13","operator":"higher than","value":{"x":[1,2]}}]"#)
+        ),
+        format!(
+            "filters={}",
+            enc(r#"[{"field":"field_15","operator":"is before","value":99999999999999999}]"#)
+        ),
+        "sort_field=field_17&sort_order=DESC".to_string(),
+        "format=".to_string(),
+        "%zz=%zz&&&=".to_string(),
+    ];
+    for q in &queries {
+        let r = fx.get(&format!("{p}?{q}"), Some(&carol)).await;
+        assert!(
+            r.status == 200 || r.status == 400,
+            "{q}: {} {}",
+            r.status,
+            r.text
+        );
+        assert!(r.json().is_object(), "{q}");
+    }
+    fx.config(json!({"overstate_total_records": u64::MAX}))
+        .await;
+    assert_eq!(fx.get(&p, Some(&carol)).await.status, 200);
+    fx.control(
+        Method::POST,
+        "/_fake/clock",
+        Some(json!({"advance_seconds": i64::MAX})),
+    )
+    .await;
+    assert_eq!(
+        fx.get(&view_path("scene_4", "view_8"), None).await.status,
+        200
+    );
+    fx.control(
+        Method::POST,
+        "/_fake/clock",
+        Some(json!({"advance_seconds": i64::MIN})),
+    )
+    .await;
+    assert_eq!(
+        fx.get(&view_path("scene_4", "view_8"), None).await.status,
+        200
+    );
+    fx.control(Method::POST, "/_fake/reset", None).await;
+    let carol = fx.carol().await;
+    let cell = rec_path("scene_2", "view_4", BOB_TICKETS[0]);
+    for body in [
+        json!({"field_15": i64::MAX}),
+        json!({"field_15": {"date": "02/30/2024"}}),
+        json!({"field_15": {"date": "02/03/2024", "hours": 13, "am_pm": "pm"}}),
+        json!({"field_13": "1e999"}),
+        json!({"field_14": [{"id": 5}]}),
+        json!({"field_14": "ffffffffffffffffffffffff"}),
+        json!({"field_10": [1, 2]}),
+        json!({"field_16": {"email": 5}}),
+        json!({"field_17": {"id": "zz"}}),
+        json!({"field_12": []}),
+    ] {
+        let r = fx.send_json(Method::PUT, &cell, Some(&carol), &body).await;
+        assert!(
+            r.status == 200 || r.status == 400,
+            "{body}: {} {}",
+            r.status,
+            r.text
+        );
+    }
+    // Whatever was stored still renders.
+    assert_eq!(fx.get(&p, Some(&carol)).await.status, 200);
+    let alice = fx.alice().await;
+    let r = read(
+        fx.req(Method::POST, &view_path("scene_1", "view_2"), Some(&alice))
+            .header("content-type", "application/json")
+            .body(format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+}
