@@ -15,6 +15,25 @@ export declare class CancelHandle {
   cancel(): void
 }
 
+/** One-host store: a directory of private files. */
+export declare class NativeFileStore {
+  constructor(dir: string)
+  /** Remove expired session files now; resolves how many went. */
+  sweep(): Promise<number>
+  get(id: string): Promise<string | null>
+  set(id: string, value: string, ttlMs: number): Promise<void>
+  delete(id: string): Promise<void>
+}
+
+/** In-process store, bounded, with TTL eviction. */
+export declare class NativeMemoryStore {
+  constructor(maxEntries?: number | undefined | null)
+  get size(): number
+  get(id: string): Promise<string | null>
+  set(id: string, value: string, ttlMs: number): Promise<void>
+  delete(id: string): Promise<void>
+}
+
 /** A running iteration over every page of a view. */
 export declare class NativePager {
   /** The next page's records as a JSON array text, or null at the end. */
@@ -22,6 +41,14 @@ export declare class NativePager {
   summary(): PagingSummary
   /** Stop fetching (the consumer left early). */
   close(): void
+}
+
+/** Store shared by processes and hosts. */
+export declare class NativeRedisStore {
+  constructor(url: string, prefix?: string | undefined | null)
+  get(id: string): Promise<string | null>
+  set(id: string, value: string, ttlMs: number): Promise<void>
+  delete(id: string): Promise<void>
 }
 
 export declare class NativeSession {
@@ -32,6 +59,8 @@ export declare class NativeSession {
   info(): SessionInfo
   /** Counters and limits of the app's shared transport. */
   stats(): TransportStats
+  /** Forget the session in this process: later calls fail with KNACK_UNAUTHORIZED. */
+  logout(): void
   /** The token itself: the one deliberate way to read it. */
   getToken(): string
   validate(cancel?: CancelHandle | undefined | null): Promise<string>
@@ -46,6 +75,18 @@ export declare class NativeSession {
   deleteRecord(scene: string, view: string, id: string, cancel?: CancelHandle | undefined | null): Promise<void>
 }
 
+/** Encrypts session records for a store (AES-256-GCM under keys derived from secrets). */
+export declare class Sealer {
+  /** From one or more secrets: the first seals, all open (rotation). */
+  constructor(secrets: Array<string>)
+  /** A random key that lives as long as this process (for in-memory stores). */
+  static random(): Sealer
+  /** Seal a session. */
+  seal(session: NativeSession): string
+  /** Open a sealed record stored under `id` into a session (KNACK_STORE when it does not open). */
+  open(id: string, text: string, opts: NativeOptions): NativeSession
+}
+
 /** Session options, flattened by the facade. */
 export interface NativeOptions {
   appId: string
@@ -58,6 +99,9 @@ export interface NativeOptions {
   proxy?: string
   maxBodyBytes?: number
   remember?: boolean
+  /** Share the rate limit with every process through this Redis. */
+  rateLimitRedis?: string
+  rateLimitRedisPrefix?: string
 }
 
 /** Options of `records()` / `getAllRecords()`. */
@@ -125,5 +169,7 @@ export interface TransportStats {
   rateLimited: number
   queued: number
   perSecond?: number
+  /** The rate window is shared with other processes through Redis. */
+  shared: boolean
   plan: PlanStats
 }

@@ -836,6 +836,10 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.CancelHandle = nativeBinding.CancelHandle
+module.exports.NativeFileStore = nativeBinding.NativeFileStore
+module.exports.NativeMemoryStore = nativeBinding.NativeMemoryStore
 module.exports.NativePager = nativeBinding.NativePager
+module.exports.NativeRedisStore = nativeBinding.NativeRedisStore
 module.exports.NativeSession = nativeBinding.NativeSession
+module.exports.Sealer = nativeBinding.Sealer
 module.exports.setLogLevel = nativeBinding.setLogLevel

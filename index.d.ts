@@ -67,10 +67,15 @@ export interface SessionOptions {
   /** Retries after the first attempt (0-20). Default 3. */
   retries?: number
   /**
-   * Requests per second for this app in this process (shared by all its sessions).
-   * Default `{ perSecond: 10 }`; `false` turns the governor off.
+   * Requests per second for this app, shared by all its sessions in this process. Default
+   * `{ perSecond: 10 }`; `false` turns the governor off. With `redis` (a URL or a RedisStore)
+   * the budget is shared by every process of the app.
    */
-  rateLimit?: false | { perSecond?: number }
+  rateLimit?: false | { perSecond?: number; redis?: string | RedisStore; prefix?: string }
+  /** Where login() saves and restore() reads. Default: a process-wide MemoryStore. */
+  store?: TokenStore
+  /** Encryption secret(s) for a custom store (at least 32 characters; newest first). */
+  secret?: string | string[]
   /** Proxy URL; otherwise `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply. */
   proxy?: string
   /** Largest answer accepted, in bytes. Default 64 MiB. */
@@ -83,6 +88,45 @@ export interface LoginOptions extends SessionOptions {
   /** "Remember me": the token lives 14 days instead of 48 hours. */
   remember?: boolean
   signal?: AbortSignal
+}
+
+export interface RestoreOptions extends SessionOptions {
+  /** Called when a stored record does not open (tampered, foreign, another secret). */
+  onStoreError?: (error: KnackError) => void
+}
+
+/** Any object with these methods is a store; it only ever sees sealed (encrypted) strings. */
+export interface TokenStore {
+  get(id: string): Promise<string | null | undefined>
+  set(id: string, value: string, ttlMs: number): Promise<unknown>
+  delete(id: string): Promise<unknown>
+}
+
+/** In this process (the default). Bounded; entries expire with their tokens. */
+export declare class MemoryStore implements TokenStore {
+  constructor(opts?: { maxEntries?: number; secret?: string | string[] })
+  readonly size: number
+  get(id: string): Promise<string | null>
+  set(id: string, value: string, ttlMs: number): Promise<void>
+  delete(id: string): Promise<void>
+}
+
+/** One host: a directory of private (0600) files, written atomically. */
+export declare class FileStore implements TokenStore {
+  constructor(opts: { dir: string; secret: string | string[] })
+  get(id: string): Promise<string | null>
+  set(id: string, value: string, ttlMs: number): Promise<void>
+  delete(id: string): Promise<void>
+  /** Remove expired files now; resolves how many went. */
+  sweep(): Promise<number>
+}
+
+/** Several processes or hosts. */
+export declare class RedisStore implements TokenStore {
+  constructor(opts: { url: string; secret: string | string[]; prefix?: string })
+  get(id: string): Promise<string | null>
+  set(id: string, value: string, ttlMs: number): Promise<void>
+  delete(id: string): Promise<void>
 }
 
 export interface FromTokenOptions extends SessionOptions {
@@ -203,6 +247,8 @@ export interface TransportStats {
   queued: number
   /** The governor's limit; undefined when it is off. */
   perSecond?: number
+  /** The rate window is shared with other processes through Redis. */
+  shared: boolean
   plan: { limit?: number; remaining?: number; resetInMs?: number }
 }
 
@@ -222,6 +268,8 @@ export declare class KnackSession {
   private constructor()
   static login(opts: LoginOptions): Promise<KnackSession>
   static fromToken(token: string, opts: FromTokenOptions): KnackSession
+  /** A session saved by login(); null when unknown, expired or unreadable. */
+  static restore(id: string, opts: RestoreOptions): Promise<KnackSession | null>
 
   /** Opaque random id (for cookies and stores); not the token. */
   readonly id: string
@@ -240,6 +288,10 @@ export declare class KnackSession {
 
   /** The token itself (there is deliberately no token property). */
   getToken(): string
+  /** Save (or refresh) the session in its store (login() saves by itself). */
+  save(): Promise<void>
+  /** Delete the session from its store; later calls fail with KNACK_UNAUTHORIZED. */
+  logout(): Promise<void>
   validate(opts?: { signal?: AbortSignal }): Promise<KnackUser>
   getRecords<R = KnackRecord>(args: ListArgs): Promise<RecordPage<R>>
   records<R = KnackRecord>(args: PagingArgs): RecordIterator<R>

@@ -2,5 +2,5 @@
 // across import and require).
 import cjs from './index.js'
 
-export const { KnackSession, KnackError, RecordIterator, setLogLevel } = cjs
+export const { KnackSession, KnackError, RecordIterator, MemoryStore, FileStore, RedisStore, setLogLevel } = cjs
 export default cjs

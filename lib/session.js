@@ -5,6 +5,7 @@
 
 const util = require('node:util')
 const { NativeSession, CancelHandle } = require('../binding.js')
+const { MemoryStore, sealerFor, checkStore, REDIS_URL } = require('./stores')
 const { KnackError, fromNative, invalid } = require('./errors')
 const { checkSignal, link, abortedError } = require('./signal')
 
@@ -41,6 +42,8 @@ function nativeOptions(opts) {
   const appId = opts.appId
   if (typeof appId !== 'string' || appId === '') throw invalid('appId must be a non-empty string')
   let rateLimit
+  let rateLimitRedis
+  let rateLimitRedisPrefix
   const rl = opts.rateLimit
   if (rl === false) rateLimit = 0
   else if (rl === undefined || rl === null || rl === true) rateLimit = undefined
@@ -49,7 +52,18 @@ function nativeOptions(opts) {
       throw invalid('rateLimit.perSecond must be a positive number')
     }
     rateLimit = rl.perSecond
-  } else throw invalid('rateLimit must be false or { perSecond }')
+    if (rl.redis !== undefined) {
+      if (typeof rl.redis === 'string') rateLimitRedis = rl.redis
+      else if (rl.redis && rl.redis[REDIS_URL]) {
+        rateLimitRedis = rl.redis[REDIS_URL].url
+        rateLimitRedisPrefix = rl.redis[REDIS_URL].prefix
+      } else throw invalid('rateLimit.redis must be a redis:// URL or a RedisStore')
+      if (rl.prefix !== undefined) {
+        if (typeof rl.prefix !== 'string') throw invalid('rateLimit.prefix must be a string')
+        rateLimitRedisPrefix = rl.prefix
+      }
+    }
+  } else throw invalid('rateLimit must be false or { perSecond, redis? }')
   return {
     appId,
     baseUrl: optString(opts, 'baseUrl'),
@@ -60,7 +74,28 @@ function nativeOptions(opts) {
     proxy: optString(opts, 'proxy'),
     maxBodyBytes: optNumber(opts, 'maxBodyBytes'),
     remember: optBoolean(opts, 'remember'),
+    rateLimitRedis,
+    rateLimitRedisPrefix,
   }
+}
+
+let defaultStore = null
+/** The process-wide MemoryStore used when no store is given. */
+function storeOf(opts) {
+  if (opts.store === undefined || opts.store === null) {
+    defaultStore = defaultStore ?? new MemoryStore()
+    return defaultStore
+  }
+  return checkStore(opts.store)
+}
+
+function storeError(e, what) {
+  if (e instanceof KnackError) return e.code === 'KNACK_STORE' ? e : new KnackError('KNACK_STORE', `${what}: ${e.message}`, { cause: e })
+  return new KnackError('KNACK_STORE', `${what}: ${e && e.message ? e.message : String(e)}`, { cause: e })
+}
+
+function remainingMs(info) {
+  return Math.max(0, info.expiresAt - Date.now())
 }
 
 function requireString(o, key) {
@@ -159,32 +194,116 @@ class RecordIterator {
 class KnackSession {
   #native
   #info
+  #store
+  #secret
 
   /** @private use KnackSession.login / fromToken / restore */
-  constructor(token, native) {
+  constructor(token, native, store = null) {
     if (token !== INTERNAL) {
       throw invalid('use KnackSession.login(), KnackSession.fromToken() or KnackSession.restore()')
     }
     this.#native = native
     this.#info = native.info()
+    this.#store = store
   }
 
+  /**
+   * Log in with email and password. The session is saved in `store` (default: an in-process
+   * MemoryStore) before this resolves; if saving fails, login fails and nothing is kept.
+   */
   static async login(opts) {
     const native = nativeOptions(opts)
     const email = requireString(opts, 'email')
     const password = requireString(opts, 'password')
+    const store = storeOf(opts)
+    const sealer = sealerFor(store, opts.secret)
     const n = await call(opts.signal, (h) => NativeSession.login(native, email, password, h))
-    return new KnackSession(INTERNAL, n)
+    const session = new KnackSession(INTERNAL, n, store)
+    session.#secret = opts.secret
+    await session.#save(sealer)
+    return session
+  }
+
+  async #save(sealer) {
+    let sealed
+    try {
+      sealed = sealer.seal(this.#native)
+    } catch (e) {
+      throw fromNative(e)
+    }
+    try {
+      await this.#store.set(this.id, sealed, remainingMs(this.#info))
+    } catch (e) {
+      throw storeError(e, 'could not save the session')
+    }
+  }
+
+  /**
+   * Load a session saved by login(). Resolves null when the id is unknown, expired, or its
+   * record does not open (tampered, foreign, another secret); the latter is reported through
+   * `onStoreError` (default: a process warning), never thrown.
+   */
+  static async restore(id, opts) {
+    if (typeof id !== 'string') throw invalid('id must be a string')
+    const native = nativeOptions(opts)
+    const store = storeOf(opts)
+    const sealer = sealerFor(store, opts.secret)
+    if (!/^[A-Za-z0-9_-]{16,128}$/.test(id)) return null
+    let text
+    try {
+      text = await store.get(id)
+    } catch (e) {
+      throw storeError(e, 'could not read the session')
+    }
+    if (text === null || text === undefined) return null
+    let n
+    try {
+      n = sealer.open(id, String(text), native)
+    } catch (e) {
+      const err = fromNative(e)
+      if (typeof opts.onStoreError === 'function') opts.onStoreError(err)
+      else process.emitWarning(err.message, { code: 'KNACK_STORE' })
+      return null
+    }
+    const session = new KnackSession(INTERNAL, n, store)
+    session.#secret = opts.secret
+    if (session.expired) {
+      await Promise.resolve(store.delete(id)).catch(() => {})
+      return null
+    }
+    return session
+  }
+
+  /** Forget the session: delete it from its store; later calls fail with KNACK_UNAUTHORIZED. */
+  async logout() {
+    this.#native.logout()
+    if (this.#store) {
+      try {
+        await this.#store.delete(this.id)
+      } catch (e) {
+        throw storeError(e, 'could not delete the session')
+      }
+    }
   }
 
   static fromToken(token, opts) {
     if (typeof token !== 'string' || token === '') throw invalid('token must be a non-empty string')
     const native = nativeOptions(opts)
+    const store = storeOf(opts)
+    let n
     try {
-      return new KnackSession(INTERNAL, NativeSession.fromToken(token, native))
+      n = NativeSession.fromToken(token, native)
     } catch (e) {
       throw fromNative(e)
     }
+    const session = new KnackSession(INTERNAL, n, store)
+    session.#secret = opts.secret
+    return session
+  }
+
+  /** Save (or refresh) this session in its store; login() does this itself. */
+  async save() {
+    await this.#save(sealerFor(this.#store, this.#secret))
   }
 
   get id() {

@@ -8,6 +8,7 @@
 #![deny(clippy::all)]
 
 mod options;
+mod stores;
 
 use knack_client::paging::Pager;
 use knack_client::session::{CallOptions, Session, SessionConfig};
@@ -15,7 +16,7 @@ use knack_client::views::{ListQuery, ViewRef};
 use knack_client::{CancellationToken, Secret};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use options::{NativeOptions, NativeQuery};
+pub use options::{NativeOptions, NativeQuery};
 use std::sync::Arc;
 
 /// Turn a core error into the JS-side error (the facade reads the JSON message).
@@ -73,7 +74,7 @@ pub struct SessionInfo {
 
 #[napi]
 pub struct NativeSession {
-    inner: Arc<Session>,
+    pub(crate) inner: Arc<Session>,
 }
 
 fn view_ref(scene: String, view: String) -> ViewRef {
@@ -147,6 +148,7 @@ impl NativeSession {
             rate_limited: t.rate_limited as f64,
             queued: t.queued as f64,
             per_second: t.per_second.map(f64::from),
+            shared: t.shared,
             plan: PlanStats {
                 limit: t.plan.limit.map(|v| v as f64),
                 remaining: t.plan.remaining.map(|v| v as f64),
@@ -308,6 +310,8 @@ pub struct TransportStats {
     pub rate_limited: f64,
     pub queued: f64,
     pub per_second: Option<f64>,
+    /// The rate window is shared with other processes through Redis.
+    pub shared: bool,
     pub plan: PlanStats,
 }
 

@@ -19,6 +19,9 @@ pub struct NativeOptions {
     pub proxy: Option<String>,
     pub max_body_bytes: Option<f64>,
     pub remember: Option<bool>,
+    /// Share the rate limit with every process through this Redis.
+    pub rate_limit_redis: Option<String>,
+    pub rate_limit_redis_prefix: Option<String>,
 }
 
 fn whole(what: &str, v: f64, min: f64, max: f64) -> Result<u64, Error> {
@@ -47,6 +50,9 @@ impl NativeOptions {
         if let Some(r) = self.rate_limit {
             let n = whole("rateLimit.perSecond", r, 0.0, 10_000.0)? as u32;
             c.transport.rate_limit = Some(if n == 0 { None } else { Some(n) });
+        }
+        if let Some(url) = &self.rate_limit_redis {
+            c.transport.shared_redis = Some((url.clone(), self.rate_limit_redis_prefix.clone()));
         }
         if let Some(p) = &self.proxy {
             c.transport.proxy = Some(p.clone());

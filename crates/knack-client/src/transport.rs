@@ -55,6 +55,8 @@ pub struct TransportOptions {
     pub rate_limit: Option<Option<u32>>,
     /// Explicit proxy URL; otherwise `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
     pub proxy: Option<String>,
+    /// Share the governor's window through Redis: (URL, key prefix).
+    pub shared_redis: Option<(String, Option<String>)>,
 }
 
 /// One HTTP request of the Knack API.
@@ -115,6 +117,8 @@ pub struct TransportStats {
     pub rate_limited: u64,
     pub queued: u64,
     pub per_second: Option<u32>,
+    /// The governor's window is shared through Redis.
+    pub shared: bool,
     pub plan: crate::quota::PlanSnapshot,
 }
 
@@ -208,6 +212,8 @@ pub struct Transport {
     pub quota: PlanQuota,
     pub counters: Counters,
     pub(crate) metadata: tokio::sync::Mutex<Option<Arc<crate::metadata::AppMeta>>>,
+    /// The Redis (URL, prefix) the governor shares its window through, if any.
+    shared_redis: Mutex<Option<(String, Option<String>)>>,
 }
 
 type Registry = Mutex<HashMap<(String, String), Arc<Transport>>>;
@@ -260,11 +266,29 @@ impl Transport {
             if let Some(limit) = opts.rate_limit {
                 t.governor.set_per_second(limit);
             }
+            t.share_window(opts)?;
             return Ok(t.clone());
         }
         let t = Arc::new(Transport::new(base_url.clone(), app_id.to_owned(), opts)?);
         reg.insert(key, t.clone());
         Ok(t)
+    }
+
+    /// Start sharing the governor's window through Redis, if asked and not already so.
+    fn share_window(&self, opts: &TransportOptions) -> Result<()> {
+        let Some(wanted) = &opts.shared_redis else {
+            return Ok(());
+        };
+        let mut current = self.shared_redis.lock().unwrap_or_else(|p| p.into_inner());
+        if current.as_ref() == Some(wanted) {
+            return Ok(());
+        }
+        let conn = crate::store::redis::RedisConn::new(&wanted.0)?;
+        let limiter =
+            crate::store::redis::RedisLimiter::new(conn, wanted.1.as_deref(), &self.app_id)?;
+        self.governor.set_shared(Some(Arc::new(limiter)));
+        *current = Some(wanted.clone());
+        Ok(())
     }
 
     /// A transport of its own, not shared (tests).
@@ -287,7 +311,7 @@ impl Transport {
             .build()
             .map_err(|e| Error::invalid(format!("could not build the HTTP client: {e}")))?;
         let limit = opts.rate_limit.unwrap_or(Some(DEFAULT_PER_SECOND));
-        Ok(Transport {
+        let t = Transport {
             base_url,
             app_id,
             http,
@@ -295,7 +319,10 @@ impl Transport {
             quota: PlanQuota::default(),
             counters: Counters::default(),
             metadata: tokio::sync::Mutex::new(None),
-        })
+            shared_redis: Mutex::new(None),
+        };
+        t.share_window(opts)?;
+        Ok(t)
     }
 
     pub fn stats(&self) -> TransportStats {
@@ -305,6 +332,7 @@ impl Transport {
             rate_limited: self.counters.rate_limited.load(Ordering::Relaxed),
             queued: self.governor.queued() as u64,
             per_second: self.governor.per_second(),
+            shared: self.governor.is_shared(),
             plan: self.quota.snapshot(),
         }
     }

@@ -1,4 +1,5 @@
-//! In-process store: bounded in size, entries expire after their TTL.
+//! In-process store: bounded in size (when full, the least recently saved entry goes),
+//! entries expire after their TTL.
 
 use super::check_id;
 use crate::error::Result;
@@ -9,26 +10,44 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
 
 #[derive(Debug)]
+struct Entry {
+    value: String,
+    expires: Instant,
+    /// Write order, for eviction.
+    seq: u64,
+}
+
+#[derive(Debug, Default)]
+struct Map {
+    entries: HashMap<String, Entry>,
+    seq: u64,
+}
+
+#[derive(Debug)]
 pub struct MemoryStore {
     max_entries: usize,
-    entries: Mutex<HashMap<String, (String, Instant)>>,
+    map: Mutex<Map>,
 }
 
 impl MemoryStore {
     pub fn new(max_entries: usize) -> Self {
         MemoryStore {
             max_entries: max_entries.max(1),
-            entries: Mutex::new(HashMap::new()),
+            map: Mutex::new(Map::default()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn len(&self) -> usize {
         let now = Instant::now();
-        self.lock().values().filter(|(_, exp)| *exp > now).count()
+        self.lock()
+            .entries
+            .values()
+            .filter(|e| e.expires > now)
+            .count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -38,10 +57,10 @@ impl MemoryStore {
     pub async fn get(&self, id: &str) -> Result<Option<String>> {
         check_id(id)?;
         let mut map = self.lock();
-        match map.get(id) {
-            Some((v, exp)) if *exp > Instant::now() => Ok(Some(v.clone())),
+        match map.entries.get(id) {
+            Some(e) if e.expires > Instant::now() => Ok(Some(e.value.clone())),
             Some(_) => {
-                map.remove(id);
+                map.entries.remove(id);
                 Ok(None)
             }
             None => Ok(None),
@@ -75,7 +94,7 @@ impl MemoryStore {
 
     pub async fn delete(&self, id: &str) -> Result<()> {
         check_id(id)?;
-        self.lock().remove(id);
+        self.lock().entries.remove(id);
         Ok(())
     }
 }

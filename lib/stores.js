@@ -1,0 +1,163 @@
+'use strict'
+// Token stores. Each keeps sealed (AES-256-GCM) session records under session ids; the
+// I/O and the crypto run in Rust. Any object with async get(id), set(id, value, ttlMs) and
+// delete(id) is a store too (give `secret` in the session options then).
+
+const { NativeMemoryStore, NativeFileStore, NativeRedisStore, Sealer } = require('../binding.js')
+const { fromNative, invalid } = require('./errors')
+
+const SEALER = Symbol('knack-session.sealer')
+const REDIS_URL = Symbol('knack-session.redisUrl')
+
+function secrets(secret, who) {
+  const list = Array.isArray(secret) ? secret : [secret]
+  if (list.length === 0 || list.some((s) => typeof s !== 'string')) {
+    throw invalid(`${who} needs secret: a string of at least 32 characters (or an array of them, newest first)`)
+  }
+  return list
+}
+
+function makeSealer(secret, who) {
+  try {
+    return new Sealer(secrets(secret, who))
+  } catch (e) {
+    throw fromNative(e)
+  }
+}
+
+function wrap(promise) {
+  return promise.catch((e) => {
+    throw fromNative(e)
+  })
+}
+
+class NativeBackedStore {
+  #native
+
+  constructor(native, sealer) {
+    this.#native = native
+    Object.defineProperty(this, SEALER, { value: sealer })
+  }
+
+  /** The sealed record stored under `id`, or null. */
+  get(id) {
+    return wrap(this.#native.get(String(id)))
+  }
+
+  set(id, value, ttlMs) {
+    return wrap(this.#native.set(String(id), String(value), Number(ttlMs)))
+  }
+
+  delete(id) {
+    return wrap(this.#native.delete(String(id)))
+  }
+
+  get native() {
+    return this.#native
+  }
+}
+
+/** In this process only (the default). Bounded; entries expire with their tokens. */
+class MemoryStore extends NativeBackedStore {
+  constructor(opts = {}) {
+    if (typeof opts !== 'object' || opts === null) throw invalid('MemoryStore options must be an object')
+    let native
+    try {
+      native = new NativeMemoryStore(opts.maxEntries)
+    } catch (e) {
+      throw fromNative(e)
+    }
+    const sealer = opts.secret === undefined ? Sealer.random() : makeSealer(opts.secret, 'MemoryStore')
+    super(native, sealer)
+  }
+
+  /** Live entries. */
+  get size() {
+    return this.native.size
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'MemoryStore'
+  }
+}
+
+/** One host: a directory of private (0600) files, written atomically. Survives restarts. */
+class FileStore extends NativeBackedStore {
+  constructor(opts) {
+    if (typeof opts !== 'object' || opts === null || typeof opts.dir !== 'string' || opts.dir === '') {
+      throw invalid('FileStore needs { dir, secret }')
+    }
+    const sealer = makeSealer(opts.secret, 'FileStore')
+    let native
+    try {
+      native = new NativeFileStore(opts.dir)
+    } catch (e) {
+      throw fromNative(e)
+    }
+    super(native, sealer)
+  }
+
+  /** Remove expired session files now. */
+  sweep() {
+    return wrap(this.native.sweep())
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'FileStore'
+  }
+}
+
+/** Several processes or hosts: `redis://[:password@]host:port[/db]`. */
+class RedisStore extends NativeBackedStore {
+  constructor(opts) {
+    if (typeof opts !== 'object' || opts === null || typeof opts.url !== 'string') {
+      throw invalid('RedisStore needs { url, secret, prefix? }')
+    }
+    if (opts.prefix !== undefined && typeof opts.prefix !== 'string') throw invalid('prefix must be a string')
+    const sealer = makeSealer(opts.secret, 'RedisStore')
+    let native
+    try {
+      native = new NativeRedisStore(opts.url, opts.prefix)
+    } catch (e) {
+      throw fromNative(e)
+    }
+    super(native, sealer)
+    Object.defineProperty(this, REDIS_URL, { value: { url: opts.url, prefix: opts.prefix } })
+  }
+
+  get [Symbol.toStringTag]() {
+    return 'RedisStore'
+  }
+}
+
+const customSealers = new Map()
+
+/** The sealer for a store: its own, or one from `secret` for a custom store. */
+function sealerFor(store, secret) {
+  if (store[SEALER]) return store[SEALER]
+  if (secret === undefined) {
+    throw invalid('a custom store needs `secret` (at least 32 characters) in the session options')
+  }
+  const key = JSON.stringify(secrets(secret, 'a custom store'))
+  let s = customSealers.get(key)
+  if (!s) {
+    s = makeSealer(secret, 'a custom store')
+    customSealers.set(key, s)
+  }
+  return s
+}
+
+function checkStore(store) {
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.get !== 'function' ||
+    typeof store.set !== 'function' ||
+    typeof store.delete !== 'function'
+  ) {
+    throw invalid('store must have async get(id), set(id, value, ttlMs) and delete(id)')
+  }
+  return store
+}
+
+module.exports = { MemoryStore, FileStore, RedisStore, sealerFor, checkStore, REDIS_URL }
