@@ -142,6 +142,26 @@ fn found() -> u16 {
 }
 
 impl FaultKind {
+    /// `{"kind":"status","status":status,"body":body}`
+    pub fn status(status: u16, body: impl Into<Value>) -> FaultKind {
+        FaultKind::Status {
+            status,
+            body: body.into(),
+            content_type: None,
+            headers: BTreeMap::new(),
+        }
+    }
+
+    /// `{"kind":"status_after_apply","status":status,"body":body}`
+    pub fn status_after_apply(status: u16, body: impl Into<Value>) -> FaultKind {
+        FaultKind::StatusAfterApply {
+            status,
+            body: body.into(),
+            content_type: None,
+            headers: BTreeMap::new(),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             FaultKind::Status { .. } => "status",
