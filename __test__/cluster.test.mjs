@@ -1,0 +1,59 @@
+// The cluster-wide rate limit: several Node processes share one governor window in Redis.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { startFake, USERS, APP_ID, ROOT } from './helpers/fake.mjs'
+import { haveRedis, startRedis } from './helpers/redis.mjs'
+
+const REDIS = haveRedis()
+let fake
+let redis
+
+before(async () => {
+  fake = await startFake(['--rate-limit', '10'])
+  if (REDIS) redis = await startRedis()
+})
+after(async () => {
+  await fake.stop()
+  await redis?.stop()
+})
+
+function worker(token, n) {
+  const script = `
+    const { KnackSession } = require(${JSON.stringify(ROOT)})
+    const s = KnackSession.fromToken(${JSON.stringify(token)}, {
+      appId: ${JSON.stringify(APP_ID)},
+      baseUrl: ${JSON.stringify(fake.baseUrl)},
+      rateLimit: { perSecond: 10, redis: ${JSON.stringify(redis.url)} },
+    })
+    ;(async () => {
+      const results = await Promise.allSettled(Array.from({ length: ${n} }, () => s.getRecords({ scene: 'scene_1', view: 'view_1' })))
+      const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason.code)
+      console.log(JSON.stringify({ ok: results.length - failed.length, failed, stats: s.stats() }))
+    })()
+  `
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  return once(child, 'exit').then(([code]) => {
+    assert.equal(code, 0)
+    return JSON.parse(out)
+  })
+}
+
+test('four processes sharing the Redis governor make 400 requests at 10 rps: zero 429s', { skip: !REDIS && 'redis-server not installed' }, async () => {
+  const token = await fake.token(USERS.alice.email)
+  const t = Date.now()
+  const results = await Promise.all([0, 1, 2, 3].map(() => worker(token, 100)))
+  const secs = (Date.now() - t) / 1000
+  for (const r of results) {
+    assert.equal(r.ok, 100, JSON.stringify(r.failed))
+    assert.equal(r.stats.shared, true)
+    assert.equal(r.stats.rateLimited, 0)
+  }
+  const stats = await fake.stats()
+  assert.equal(stats.rate_limited, 0, 'fake-knack sent 429s')
+  assert.ok(stats.max_in_any_second <= 10, `max ${stats.max_in_any_second} in one second`)
+  assert.ok(secs >= 36, `400 requests in ${secs}s is faster than 10 rps`)
+})
