@@ -62,8 +62,11 @@ async fn serve_conn(
         let st = state.clone();
         async move { handle(st, req).await }
     });
+    // No header-read timeout: idle keep-alive connections stay open until the client closes
+    // them, so a client's pool never races a server-side idle close in long tests.
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
+        .header_read_timeout(None)
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), svc);
     tokio::pin!(conn);
