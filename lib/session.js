@@ -347,6 +347,7 @@ class KnackSession {
   async validate(opts = {}) {
     if (!isObject(opts)) throw invalid('validate() takes an options object')
     const text = await call(opts.signal, (h) => this.#native.validate(h))
+    this.#info = this.#native.info()
     return JSON.parse(text)
   }
 

@@ -125,6 +125,7 @@ impl NativeSession {
     pub fn info(&self) -> SessionInfo {
         let s = &self.inner;
         let user = s.user();
+        let user = &user;
         SessionInfo {
             id: s.id().to_owned(),
             app_id: s.app_id().to_owned(),

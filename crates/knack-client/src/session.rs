@@ -73,7 +73,8 @@ pub struct Session {
     token: Secret,
     claims: Claims,
     remember: Option<bool>,
-    user: UserInfo,
+    /// Updated by `validate()`: Knack's answer is the freshest word on the user.
+    user: std::sync::RwLock<UserInfo>,
     transport: Arc<Transport>,
     policy: CallPolicy,
     logged_out: AtomicBool,
@@ -122,7 +123,7 @@ impl Session {
             token,
             claims,
             remember,
-            user,
+            user: std::sync::RwLock::new(user),
             transport,
             policy: config.policy.clone(),
             logged_out: AtomicBool::new(false),
@@ -150,7 +151,7 @@ impl Session {
             id: self.id.clone(),
             token: self.token.clone(),
             remember: self.remember,
-            user: self.user.clone(),
+            user: self.user(),
         }
     }
 
@@ -253,8 +254,8 @@ impl Session {
         &self.claims.application_id
     }
 
-    pub fn user(&self) -> &UserInfo {
-        &self.user
+    pub fn user(&self) -> UserInfo {
+        self.user.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn remember(&self) -> Option<bool> {
@@ -391,7 +392,14 @@ impl Session {
         self.run(opts, |progress| async move {
             let call = Call::new(Method::GET, "/session/token");
             let reply = self.send(call, &progress).await?;
-            KnackUser::from_session_body(&reply.body)
+            let (json, info) = KnackUser::from_session_body(&reply.body)?;
+            if info.id != self.claims.user_id {
+                return Err(Error::bad_response(
+                    "Knack's token check names another user than the token",
+                ));
+            }
+            *self.user.write().unwrap_or_else(|p| p.into_inner()) = info;
+            Ok(json)
         })
         .await
     }
@@ -466,7 +474,7 @@ impl LoginUser {
 struct KnackUser;
 
 impl KnackUser {
-    fn from_session_body(body: &[u8]) -> Result<String> {
+    fn from_session_body(body: &[u8]) -> Result<(String, UserInfo)> {
         #[derive(Deserialize)]
         struct User {
             id: String,
@@ -500,9 +508,16 @@ impl KnackUser {
         values.retain(|k, _| !k.to_ascii_lowercase().contains("token"));
         values.remove("password");
         let (found_email, name) = email_and_name(&values);
+        let email = u.email.or(found_email);
+        let info = UserInfo {
+            id: u.id.clone(),
+            email: email.clone(),
+            name: name.clone(),
+            profile_keys: u.profile_keys.clone(),
+        };
         let out = serde_json::json!({
             "id": u.id,
-            "email": u.email.or(found_email),
+            "email": email,
             "name": name,
             "status": u.status,
             "accountStatus": u.account_status,
@@ -510,6 +525,6 @@ impl KnackUser {
             "profileKeys": u.profile_keys,
             "values": values,
         });
-        Ok(out.to_string())
+        Ok((out.to_string(), info))
     }
 }

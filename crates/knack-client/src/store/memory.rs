@@ -72,23 +72,33 @@ impl MemoryStore {
         let now = Instant::now();
         let mut map = self.lock();
         if ttl.is_zero() {
-            map.remove(id);
+            map.entries.remove(id);
             return Ok(());
         }
-        if !map.contains_key(id) && map.len() >= self.max_entries {
-            map.retain(|_, (_, exp)| *exp > now);
-            if map.len() >= self.max_entries {
-                // Still full: drop the entry closest to expiry.
-                if let Some(victim) = map
+        if !map.entries.contains_key(id) && map.entries.len() >= self.max_entries {
+            map.entries.retain(|_, e| e.expires > now);
+            if map.entries.len() >= self.max_entries {
+                // Still full: drop the least recently saved entry.
+                let victim = map
+                    .entries
                     .iter()
-                    .min_by_key(|(_, (_, exp))| *exp)
-                    .map(|(k, _)| k.clone())
-                {
-                    map.remove(&victim);
+                    .min_by_key(|(_, e)| e.seq)
+                    .map(|(k, _)| k.clone());
+                if let Some(victim) = victim {
+                    map.entries.remove(&victim);
                 }
             }
         }
-        map.insert(id.to_owned(), (value, now + ttl));
+        map.seq += 1;
+        let seq = map.seq;
+        map.entries.insert(
+            id.to_owned(),
+            Entry {
+                value,
+                expires: now + ttl,
+                seq,
+            },
+        );
         Ok(())
     }
 

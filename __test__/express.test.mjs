@@ -1,0 +1,165 @@
+// The Express middleware over real HTTP: cookie sessions, Knack tokens in Authorization,
+// expiry, logout, and Knack errors as HTTP statuses.
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import express from 'express'
+import { knackSession } from 'knack-session/express'
+import { FileStore } from 'knack-session'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { startFake, USERS, APP_ID } from './helpers/fake.mjs'
+
+const SECRET = 'express-test-secret-0123456789abcdef'
+let fake
+let server
+let base
+let dir
+
+before(async () => {
+  fake = await startFake(['--rate-limit', 'off'])
+  dir = mkdtempSync(path.join(os.tmpdir(), 'knack-express-'))
+  const knack = knackSession({
+    appId: APP_ID,
+    baseUrl: fake.baseUrl,
+    rateLimit: false,
+    store: new FileStore({ dir, secret: SECRET }),
+    secret: SECRET,
+    tokenCacheMs: 60_000,
+  })
+  const app = express()
+  app.use(express.json())
+  app.use(knack)
+  app.post('/login', knack.login)
+  app.post('/logout', knack.logout)
+  app.get('/me', knack.required, (req, res) => res.json({ userId: req.knack.userId, via: req.knackVia }))
+  app.get('/tickets', knack.required, async (req, res, next) => {
+    try {
+      res.json(await req.knack.getRecords({ scene: req.query.scene ?? 'scene_1', view: req.query.view ?? 'view_1' }))
+    } catch (e) {
+      next(e)
+    }
+  })
+  app.post('/tickets', knack.required, async (req, res, next) => {
+    try {
+      res.status(201).json(await req.knack.createRecord({ scene: 'scene_1', view: 'view_2', data: req.body }))
+    } catch (e) {
+      next(e)
+    }
+  })
+  app.use(knack.errors)
+  server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  base = `http://127.0.0.1:${server.address().port}`
+})
+after(async () => {
+  server.closeAllConnections()
+  server.close()
+  await fake.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+beforeEach(() => fake.reset())
+
+async function req(method, p, { body, cookie, authorization } = {}) {
+  const headers = {}
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (cookie) headers.cookie = cookie
+  if (authorization) headers.authorization = authorization
+  const res = await fetch(base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const text = await res.text()
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null, text }
+}
+
+async function login(user = USERS.alice, extra = {}) {
+  const r = await req('POST', '/login', { body: { email: user.email, password: user.password, ...extra } })
+  assert.equal(r.status, 200, r.text)
+  const setCookie = r.headers.get('set-cookie')
+  return { r, setCookie, cookie: setCookie.split(';')[0] }
+}
+
+test('login sets a signed, httpOnly, Secure, SameSite cookie holding only the session id', async () => {
+  const { r, setCookie, cookie } = await login()
+  assert.equal(r.json.user.id, USERS.alice.id)
+  assert.deepEqual(r.json.user.profileKeys, ['profile_1'])
+  assert.ok(!r.text.includes('token'), 'the login answer mentions a token')
+  assert.match(setCookie, /^knack_sid=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]+; Path=\/; Max-Age=17\d{4}; HttpOnly; SameSite=Lax; Secure$/)
+  const me = await req('GET', '/me', { cookie })
+  assert.equal(me.status, 200)
+  assert.deepEqual(me.json, { userId: USERS.alice.id, via: 'cookie' })
+  const tickets = await req('GET', '/tickets', { cookie })
+  assert.equal(tickets.json.records.length, 3)
+})
+
+test('a forged or altered cookie is not a session', async () => {
+  const { cookie } = await login()
+  const [name, value] = cookie.split('=')
+  const [id, sig] = value.split('.')
+  for (const bad of [`${name}=${id}`, `${name}=${id}.${sig.slice(0, -2)}xx`, `${name}=${'A'.repeat(43)}.${sig}`]) {
+    const r = await req('GET', '/me', { cookie: bad })
+    assert.equal(r.status, 401)
+    assert.equal(r.json.error.code, 'KNACK_UNAUTHORIZED')
+  }
+})
+
+test('unauthenticated requests get 401 JSON with a code', async () => {
+  const r = await req('GET', '/tickets')
+  assert.equal(r.status, 401)
+  assert.deepEqual(r.json, { error: { code: 'KNACK_UNAUTHORIZED', message: 'log in first' } })
+})
+
+test('wrong password: 401 KNACK_LOGIN_FAILED, no cookie', async () => {
+  const r = await req('POST', '/login', { body: { email: USERS.alice.email, password: 'nope-nope' } })
+  assert.equal(r.status, 401)
+  assert.equal(r.json.error.code, 'KNACK_LOGIN_FAILED')
+  assert.equal(r.headers.get('set-cookie'), null)
+})
+
+test('a Knack token in Authorization is validated once, then cached by its hash', async () => {
+  const token = await fake.token(USERS.bob.email)
+  for (let i = 0; i < 3; i++) {
+    const r = await req('GET', '/tickets', { authorization: token })
+    assert.equal(r.status, 200)
+    assert.equal(r.json.records.length, 2)
+  }
+  const me = await req('GET', '/me', { authorization: `Bearer ${token}` })
+  assert.equal(me.json.via, 'token')
+  const checks = (await fake.log()).filter((e) => e.path === '/v1/session/token')
+  assert.equal(checks.length, 1)
+  const parts = token.split('.')
+  const forged = await req('GET', '/tickets', { authorization: `${parts[0]}.${parts[1]}.AAAA` })
+  assert.equal(forged.status, 401)
+  assert.equal(forged.json.error.code, 'KNACK_UNAUTHORIZED')
+})
+
+test('an expired token: 401 KNACK_TOKEN_EXPIRED', async () => {
+  const { cookie } = await login(USERS.carol)
+  await fake.advanceClock(49 * 3600)
+  const r = await req('GET', '/tickets?scene=scene_2&view=view_4', { cookie })
+  assert.equal(r.status, 401)
+  assert.equal(r.json.error.code, 'KNACK_TOKEN_EXPIRED')
+})
+
+test('logout deletes the session and clears the cookie', async () => {
+  const { cookie } = await login()
+  const out = await req('POST', '/logout', { cookie })
+  assert.equal(out.status, 204)
+  assert.match(out.headers.get('set-cookie'), /^knack_sid=; Path=\/; Max-Age=0; HttpOnly/)
+  const again = await req('GET', '/me', { cookie })
+  assert.equal(again.status, 401)
+})
+
+test('Knack errors map to HTTP statuses: 403, 422 with field errors, 404', async () => {
+  const { cookie } = await login()
+  const forbidden = await req('GET', '/tickets?scene=scene_2&view=view_4', { cookie })
+  assert.equal(forbidden.status, 403)
+  assert.equal(forbidden.json.error.code, 'KNACK_FORBIDDEN')
+  const invalid = await req('POST', '/tickets', { cookie, body: { field_11: 'no subject' } })
+  assert.equal(invalid.status, 422)
+  assert.equal(invalid.json.error.code, 'KNACK_VALIDATION')
+  assert.equal(invalid.json.error.errors[0].field, 'field_10')
+  const missing = await req('GET', '/tickets?scene=scene_1&view=view_99', { cookie })
+  assert.equal(missing.status, 404)
+  const created = await req('POST', '/tickets', { cookie, body: { field_10: 'From Express' } })
+  assert.equal(created.status, 201)
+})

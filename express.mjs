@@ -1,0 +1,3 @@
+import m from './lib/express.js'
+export const { knackSession, statusFor, errorAnswer } = m
+export default m

@@ -1,0 +1,3 @@
+import m from './lib/next.js'
+export const { createKnackAuth } = m
+export default m
