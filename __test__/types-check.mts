@@ -1,7 +1,14 @@
 // Compiled with `tsc --strict --noEmit`: uses the whole public API, so the shipped
 // index.d.ts cannot drift from what the package offers without this failing.
-import { KnackSession, KnackError, RecordIterator, setLogLevel } from 'knack-session'
+import { KnackSession, KnackError, RecordIterator, MemoryStore, FileStore, RedisStore, setLogLevel } from 'knack-session'
+import { knackSession, statusFor } from 'knack-session/express'
+import { createKnackAuth } from 'knack-session/next'
+import type { KnackMiddleware } from 'knack-session/express'
+import type { KnackNextAuth } from 'knack-session/next'
 import type {
+  TokenStore,
+  BulkResult,
+  TransportStats,
   KnackErrorCode,
   KnackRecord,
   RecordPage,
@@ -72,7 +79,44 @@ async function main(): Promise<void> {
   const updated: KnackRecord = await t.updateRecord({ scene: 'scene_1', view: 'view_3', id: created.id, data: { field_13: 2 } })
   await t.deleteRecord({ scene: 'scene_2', view: 'view_4', id: updated.id })
   const json: string = JSON.stringify(t.toJSON())
-  void [id, when, issued, expired, remember, roles, who, user, first, n, summary, allSummary, one, json]
+  const bulk: BulkResult<Ticket>[] = await t.createRecords<Ticket>({
+    scene: 'scene_1',
+    view: 'view_2',
+    records: [{ field_10: 'a' }],
+    concurrency: 2,
+    reserve: 100,
+    onProgress: (p) => void p.done,
+  })
+  for (const r of bulk) {
+    if (r.ok) void r.record.field_10
+    else void [r.attempted, r.error.code]
+  }
+  await t.updateRecords({ scene: 'scene_2', view: 'view_4', records: [{ id: created.id, data: { field_12: 'Closed' } }] })
+  await t.deleteRecords({ scene: 'scene_2', view: 'view_4', ids: [created.id] })
+  const stats: TransportStats = t.stats()
+  const left: number | undefined = stats.plan.remaining
+  const secret = 'x'.repeat(32)
+  const stores: TokenStore[] = [
+    new MemoryStore({ maxEntries: 100 }),
+    new FileStore({ dir: '/tmp/knack', secret }),
+    new RedisStore({ url: 'redis://127.0.0.1:6379', secret: [secret, secret], prefix: 'app:' }),
+  ]
+  const custom: TokenStore = { get: async () => null, set: async () => undefined, delete: async () => undefined }
+  const saved = await KnackSession.login({ ...common, email: 'a@b.c', password: 'x', store: custom, secret })
+  await saved.save()
+  const back: KnackSession | null = await KnackSession.restore(saved.id, {
+    ...common,
+    store: stores[0],
+    onStoreError: (e) => void e.code,
+    rateLimit: { perSecond: 10, redis: 'redis://127.0.0.1:6379' },
+  })
+  await back?.logout()
+  const mw: KnackMiddleware = knackSession({ ...common, secret, store: stores[1], cookie: { secure: true, sameSite: 'Lax' } })
+  const nextAuth: KnackNextAuth = createKnackAuth({ ...common, secret, allowToken: true, tokenCacheMs: 1000 })
+  const GET = nextAuth.withSession(async (_req, { session }) => Response.json(await session.getRecords({ scene: 'scene_1', view: 'view_1' })))
+  const res: Response = await GET(new Request('http://localhost/api'))
+  const status: number = statusFor(new KnackError('KNACK_FORBIDDEN', 'no'))
+  void [id, when, issued, expired, remember, roles, who, user, first, n, summary, allSummary, one, json, left, mw, res, status]
 }
 
 try {
