@@ -306,7 +306,8 @@ mod tests {
 
     #[test]
     fn bad_queries_are_refused_before_sending() {
-        let cases: Vec<Box<dyn Fn(&mut ListQuery)>> = vec![
+        type Change = Box<dyn Fn(&mut ListQuery)>;
+        let cases: Vec<Change> = vec![
             Box::new(|q| q.view.scene = "../admin".into()),
             Box::new(|q| q.view.view = "view_1/../../x".into()),
             Box::new(|q| q.page = Some(0)),
