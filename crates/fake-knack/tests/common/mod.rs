@@ -55,6 +55,9 @@ pub async fn read(resp: Response) -> Reply {
 }
 
 pub fn client() -> reqwest::Client {
+    // In the workspace, reqwest is built with `rustls-no-provider` (for knack-client), so a
+    // client needs a crypto provider installed even for plain http.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
