@@ -38,56 +38,55 @@ async function load() {
   const run = op(spec)
   const { concurrency, warmupMs, durationMs } = spec
   const eld = spec.eld ? monitorEventLoopDelay({ resolution: spec.eldResolutionMs ?? 1 }) : null
-  const t0 = performance.now()
-  const mStart = t0 + warmupMs
-  const mEnd = mStart + durationMs
+  // The callers run without pause from start to finish; the measured window is
+  // [winStart, winEnd], taken when its two timers actually fire (late if the loop is blocked).
+  // Throughput and latency count requests that *finish* inside the window.
+  let winStart = Infinity
+  let winEnd = Infinity
+  let stop = false
   const lat = []
-  let completed = 0
-  let started = false
-  let cpu0, main0, elu0
-  const begin = () => {
-    if (started) return
-    started = true
+  let cpu0, main0, elu0, cpu1, main1, elu1
+  setTimeout(() => {
     cpu0 = processCpuMs()
     main0 = mainThreadCpuMs()
     elu0 = performance.eventLoopUtilization()
     if (eld) eld.enable()
-  }
-  const timer = setTimeout(begin, warmupMs)
+    winStart = performance.now()
+    setTimeout(() => {
+      winEnd = performance.now()
+      cpu1 = processCpuMs()
+      main1 = mainThreadCpuMs()
+      elu1 = performance.eventLoopUtilization(elu0)
+      stop = true
+    }, durationMs)
+  }, warmupMs)
   async function loop() {
-    for (;;) {
+    while (!stop) {
       const s = performance.now()
-      if (s >= mEnd) return
       await run()
       const e = performance.now()
-      if (s >= mStart && e <= mEnd) {
-        completed++
-        lat.push(e - s)
-      }
+      if (e >= winStart && e <= winEnd) lat.push(e - s)
     }
   }
   await Promise.all(Array.from({ length: concurrency }, loop))
-  clearTimeout(timer)
-  begin()
-  const tEnd = performance.now()
+  // Let the delay monitor's timer fire once more, so a block that lasted to the end counts.
+  await new Promise((r) => setTimeout(r, 5))
   if (eld) eld.disable()
-  const elu = performance.eventLoopUtilization(elu0)
-  const cpu = processCpuMs() - cpu0
-  const main = mainThreadCpuMs() - main0
-  // Throughput counts only requests that both started and finished inside the window.
-  const window = Math.min(tEnd, mEnd) - mStart
+  const completed = lat.length
+  const window = winEnd - winStart
   done({
     completed,
     windowMs: window,
     rps: (completed / window) * 1000,
     p50: percentile(lat, 50),
     p99: percentile(lat, 99),
-    mainCpuPerReqMs: main / Math.max(1, completed),
-    cpuPerReqMs: cpu / Math.max(1, completed),
-    elu: elu.utilization,
+    mainCpuPerReqMs: (main1 - main0) / Math.max(1, completed),
+    cpuPerReqMs: (cpu1 - cpu0) / Math.max(1, completed),
+    elu: elu1.utilization,
     eldP50: eld ? eld.percentile(50) / 1e6 : null,
     eldP99: eld ? eld.percentile(99) / 1e6 : null,
     eldMax: eld ? eld.max / 1e6 : null,
+    eldCount: eld ? eld.count : null,
     threads: threadCount(),
     peakRssMiB: vmHwmMiB(),
   })
