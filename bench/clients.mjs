@@ -14,7 +14,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 /** knack-session (this repo). `rateLimit`: false = governor off, undefined = default 10/s. */
 export function knackSession(cfg) {
-  const { KnackSession } = require(path.join(ROOT, 'index.js'))
+  // KS_ROOT: load knack-session from another checkout (for A/B experiments; see README).
+  const { KnackSession } = require(path.join(process.env.KS_ROOT || ROOT, 'index.js'))
   const opts = { appId: cfg.appId, baseUrl: cfg.baseUrl }
   if (cfg.rateLimit === false) opts.rateLimit = false
   else if (typeof cfg.rateLimit === 'number') opts.rateLimit = { perSecond: cfg.rateLimit }
