@@ -22,6 +22,32 @@ pub mod validate;
 pub mod views;
 
 pub use error::{Error, ErrorCode, FieldError, Result};
+
+/// Entry points into parsing and encoding that the public API only reaches through the
+/// network: for the fuzz targets (`fuzz/`) and the property and hygiene tests. Not a stable
+/// API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::sealed::seal_bytes;
+    use crate::session::UserInfo;
+    use crate::{Result, Secret};
+    use bytes::Bytes;
+
+    /// Parse a login answer as `Session::login` does (the token is wiped, not returned).
+    pub fn parse_login_answer(body: &[u8]) -> Result<UserInfo> {
+        crate::session::parse_login_answer(body)
+    }
+
+    /// Parse a token-check answer as `Session::validate` does: the JSON for JS and the user.
+    pub fn parse_token_answer(body: &[u8]) -> Result<(String, UserInfo)> {
+        crate::session::parse_token_answer(body)
+    }
+
+    /// The login request body, in memory wiped when the last clone is dropped.
+    pub fn login_body(email: &str, password: &Secret, remember: bool) -> Result<Bytes> {
+        crate::session::login_body(email, password, remember)
+    }
+}
 pub use secret::Secret;
 pub use session::{CallOptions, Session, SessionConfig};
 pub use tokio_util::sync::CancellationToken;

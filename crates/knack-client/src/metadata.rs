@@ -35,7 +35,7 @@ impl AppMeta {
         struct Body {
             application: App,
         }
-        let b: Body = serde_json::from_slice(body).map_err(|e| {
+        let b: Body = serde_json::from_str(crate::response::utf8(body)?).map_err(|e| {
             Error::bad_response(format!(
                 "Knack's application metadata is not as expected: {e}"
             ))

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
-fn utf8(body: &[u8]) -> Result<&str> {
+/// The body as text; an answer that is not UTF-8 is refused whole (serde_json alone would skip
+/// invalid bytes inside fields it ignores).
+pub(crate) fn utf8(body: &[u8]) -> Result<&str> {
     std::str::from_utf8(body).map_err(|_| Error::bad_response("Knack's answer is not valid UTF-8"))
 }
 

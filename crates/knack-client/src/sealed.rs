@@ -6,9 +6,9 @@
 //! Format: `v1.` + base64url(nonce[12] || ciphertext || tag[16]).
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::secret::Secret;
+use crate::secret::{Secret, WipedString};
 use crate::session::{SessionState, UserInfo};
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -72,12 +72,28 @@ impl KeyRing {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+/// A record as sealed: borrows the session's fields, so the token is never copied except into
+/// the (wiped) plaintext buffer.
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    v: u8,
+    id: &'a str,
+    app_id: &'a str,
+    token: &'a str,
+    remember: Option<bool>,
+    user_id: &'a str,
+    email: Option<&'a str>,
+    name: Option<&'a str>,
+    profile_keys: &'a [String],
+}
+
+/// A record as opened.
+#[derive(Deserialize)]
 struct Record {
     v: u8,
     id: String,
     app_id: String,
-    token: String,
+    token: WipedString,
     #[serde(default)]
     remember: Option<bool>,
     user_id: String,
@@ -91,43 +107,42 @@ struct Record {
 
 /// Seal a session's state.
 pub fn seal(keys: &KeyRing, app_id: &str, state: &SessionState) -> Result<String> {
-    let record = Record {
+    let record = RecordOut {
         v: 1,
-        id: state.id.clone(),
-        app_id: app_id.to_owned(),
-        token: state.token.expose().to_owned(),
+        id: &state.id,
+        app_id,
+        token: state.token.expose(),
         remember: state.remember,
-        user_id: state.user.id.clone(),
-        email: state.user.email.clone(),
-        name: state.user.name.clone(),
-        profile_keys: state.user.profile_keys.clone(),
+        user_id: &state.user.id,
+        email: state.user.email.as_deref(),
+        name: state.user.name.as_deref(),
+        profile_keys: &state.user.profile_keys,
     };
-    let plain = Zeroizing::new(
-        serde_json::to_vec(&record)
-            .map_err(|e| Error::new(ErrorCode::Store, format!("session record: {e}")))?,
-    );
-    let mut record = record;
-    zeroize::Zeroize::zeroize(&mut record.token);
+    let plain = crate::secret::to_zeroizing_json(&record)
+        .map_err(|e| Error::new(ErrorCode::Store, format!("session record: {e}")))?;
+    seal_bytes(keys, &state.id, &plain)
+}
+
+/// Encrypt `plain` under the first key with `id` as associated data: `v1.` + base64url(nonce
+/// || ciphertext || tag). `seal` is this over the JSON record.
+pub fn seal_bytes(keys: &KeyRing, id: &str, plain: &[u8]) -> Result<String> {
     let mut nonce = [0u8; 12];
     getrandom::fill(&mut nonce)
         .map_err(|e| Error::new(ErrorCode::Store, format!("no randomness: {e}")))?;
-    let cipher = &keys.ciphers[0];
-    let sealed = cipher
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: &plain,
-                aad: state.id.as_bytes(),
-            },
-        )
+    // Encrypted in place, in a buffer that already has room for the tag: it never grows (a
+    // grown buffer would free a plaintext copy unwiped) and is wiped on drop all the same.
+    let mut body = Zeroizing::new(Vec::with_capacity(plain.len() + 16));
+    body.extend_from_slice(plain);
+    keys.ciphers[0]
+        .encrypt_in_place(Nonce::from_slice(&nonce), id.as_bytes(), &mut *body)
         .map_err(|_| Error::new(ErrorCode::Store, "could not encrypt the session record"))?;
-    let mut out = Vec::with_capacity(12 + sealed.len());
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&sealed);
-    Ok(format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out)
-    ))
+    let mut raw = Vec::with_capacity(12 + body.len());
+    raw.extend_from_slice(&nonce);
+    raw.extend_from_slice(&body);
+    let mut out = String::with_capacity(PREFIX.len() + raw.len().div_ceil(3) * 4);
+    out.push_str(PREFIX);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_string(&raw, &mut out);
+    Ok(out)
 }
 
 /// Open a sealed record stored under `id` for app `app_id`. Any failure (tampered, foreign,
@@ -175,7 +190,7 @@ pub fn open(keys: &KeyRing, id: &str, app_id: &str, text: &str) -> Result<Sessio
     if record.app_id != app_id {
         return Err(bad("record belongs to another Knack application"));
     }
-    let token = Secret::new(std::mem::take(&mut record.token));
+    let token = Secret::new(std::mem::take(&mut record.token.0));
     Ok(SessionState {
         id: record.id,
         token,

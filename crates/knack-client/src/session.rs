@@ -171,19 +171,7 @@ impl Session {
             return Err(Error::invalid("password must not be empty"));
         }
         let transport = Transport::shared(&config.base_url, &config.app_id, &config.transport)?;
-        let body = {
-            let mut m = serde_json::Map::new();
-            m.insert("email".into(), email.into());
-            m.insert("password".into(), password.expose().into());
-            if remember {
-                m.insert("remember".into(), true.into());
-            }
-            let mut text = serde_json::to_vec(&serde_json::Value::Object(m))
-                .map_err(|e| Error::invalid(format!("login body: {e}")))?;
-            let bytes = Bytes::copy_from_slice(&text);
-            zeroize::Zeroize::zeroize(&mut text);
-            bytes
-        };
+        let body = login_body(email, password, remember)?;
         let mut call = Call::new(
             Method::POST,
             format!("/applications/{}/session", config.app_id),
@@ -219,7 +207,10 @@ impl Session {
                 .with_attempts(reply.attempts)
                 .with_request(reply.request));
         }
-        let user = LoginUser::parse(&reply.body)?;
+        let parsed = LoginUser::parse(&reply.body);
+        // The answer carries the token: wipe our copy of it now.
+        crate::secret::wipe_bytes(reply.body);
+        let user = parsed?;
         if let Some(status) = user.approval_status.as_deref() {
             if status != "approved" {
                 return Err(Error::new(
@@ -405,6 +396,43 @@ impl Session {
     }
 }
 
+/// The login request body, `{"email","password","remember"?}`, in memory that is wiped when
+/// the last copy of the `Bytes` (the request and its retries) is dropped.
+pub(crate) fn login_body(email: &str, password: &Secret, remember: bool) -> Result<Bytes> {
+    #[derive(serde::Serialize)]
+    struct LoginBody<'a> {
+        email: &'a str,
+        password: &'a str,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        remember: bool,
+    }
+    let text = crate::secret::to_zeroizing_json(&LoginBody {
+        email,
+        password: password.expose(),
+        remember,
+    })
+    .map_err(|e| Error::invalid(format!("login body: {e}")))?;
+    Ok(crate::secret::zeroizing_bytes(text))
+}
+
+/// Parse a login answer (`{"session":{"user":{...}}}`) as `login()` does; the token is
+/// dropped (wiped). For fuzzing and tests.
+pub(crate) fn parse_login_answer(body: &[u8]) -> Result<UserInfo> {
+    let u = LoginUser::parse(body)?;
+    Ok(UserInfo {
+        id: u.id,
+        email: u.email,
+        name: u.name,
+        profile_keys: u.profile_keys,
+    })
+}
+
+/// Parse a token-check answer (`GET /session/token`) as `validate()` does: the JSON handed
+/// to JS and the user. For fuzzing and tests.
+pub(crate) fn parse_token_answer(body: &[u8]) -> Result<(String, UserInfo)> {
+    KnackUser::from_session_body(body)
+}
+
 #[derive(Debug)]
 struct LoginUser {
     id: String,
@@ -439,7 +467,7 @@ impl LoginUser {
         #[derive(Deserialize)]
         struct User {
             id: String,
-            token: String,
+            token: crate::secret::WipedString,
             #[serde(default)]
             approval_status: Option<String>,
             #[serde(default)]
@@ -455,14 +483,14 @@ impl LoginUser {
         struct Body {
             session: S,
         }
-        let b: Body = serde_json::from_slice(body).map_err(|_| {
+        let b: Body = serde_json::from_str(response::utf8(body)?).map_err(|_| {
             Error::bad_response("the login answer is not {session: {user: {id, token, ...}}}")
         })?;
-        let u = b.session.user;
+        let mut u = b.session.user;
         let (email, name) = u.values.as_ref().map(email_and_name).unwrap_or_default();
         Ok(LoginUser {
             id: u.id,
-            token: Secret::new(u.token),
+            token: Secret::new(std::mem::take(&mut u.token.0)),
             approval_status: u.approval_status,
             profile_keys: u.profile_keys,
             email,
@@ -499,7 +527,7 @@ impl KnackUser {
         struct Body {
             session: S,
         }
-        let b: Body = serde_json::from_slice(body).map_err(|_| {
+        let b: Body = serde_json::from_str(response::utf8(body)?).map_err(|_| {
             Error::bad_response("the token check answer is not {session: {user: {...}}}")
         })?;
         let u = b.session.user;

@@ -11,6 +11,11 @@ pub const SHORT_LIFETIME: Duration = Duration::from_secs(48 * 3600);
 /// Lifetime of a token with "Remember me": 14 days.
 pub const LONG_LIFETIME: Duration = Duration::from_secs(14 * 24 * 3600);
 
+/// The latest issued-at accepted: 9999-12-31T23:59:59Z. Beyond it the times a session derives
+/// from the token (issued, expires) do not fit a `SystemTime` (fuzzing found that a token with
+/// `"iat": 17000005551555915000` made them panic, which aborted the Node process).
+pub const MAX_IAT: u64 = 253_402_300_799;
+
 /// The claims Knack puts in a user token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
@@ -73,6 +78,9 @@ impl Claims {
                 .ok_or_else(|| bad("invalid iat"))?,
             _ => return Err(bad("missing iat")),
         };
+        if iat > MAX_IAT {
+            return Err(bad("iat is out of range"));
+        }
         Ok(Claims {
             user_id: user_id.to_owned(),
             application_id: application_id.to_owned(),
@@ -80,18 +88,21 @@ impl Claims {
         })
     }
 
+    /// Issued-at as a time (claims built by hand past [`MAX_IAT`] count as `MAX_IAT`).
     pub fn issued_at(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(self.iat)
+        UNIX_EPOCH + Duration::from_secs(self.iat.min(MAX_IAT))
     }
 }
 
 /// When a token stops working. `remember`: `Some(true)` = 14 days, `Some(false)` = 48 h,
 /// `None` = unknown, so the upper bound (14 days).
+/// Never panics: a time too far in the future to add the lifetime to is its own expiry.
 pub fn expires_at(iat: SystemTime, remember: Option<bool>) -> SystemTime {
-    match remember {
-        Some(false) => iat + SHORT_LIFETIME,
-        _ => iat + LONG_LIFETIME,
-    }
+    let lifetime = match remember {
+        Some(false) => SHORT_LIFETIME,
+        _ => LONG_LIFETIME,
+    };
+    iat.checked_add(lifetime).unwrap_or(iat)
 }
 
 /// Milliseconds since the unix epoch (0 for times before it).
@@ -149,6 +160,34 @@ mod tests {
                 assert!(!e.message.contains(t), "message echoes the token");
             }
         }
+    }
+
+    #[test]
+    fn a_huge_iat_is_refused_instead_of_crashing() {
+        // Found by fuzz/fuzz_targets/token_claims.rs: this token aborted the Node process.
+        let t = jwt(
+            r#"{"user_id":"000000000000000000000a11","application_id":"5f0c0ffee0c0ffee0c0ffee1","iat":17000005551555915000}"#,
+        );
+        let e = Claims::decode(&t).unwrap_err();
+        assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT");
+        assert!(e.message.contains("iat is out of range"), "{}", e.message);
+        for iat in ["1e300", "18446744073709551615", "253402300800"] {
+            let t = jwt(&format!(
+                r#"{{"user_id":"000000000000000000000a11","application_id":"5f0c0ffee0c0ffee0c0ffee1","iat":{iat}}}"#
+            ));
+            assert!(Claims::decode(&t).is_err(), "{iat}");
+        }
+        // The last accepted second still has an expiry.
+        let t = jwt(&format!(
+            r#"{{"user_id":"000000000000000000000a11","application_id":"5f0c0ffee0c0ffee0c0ffee1","iat":{MAX_IAT}}}"#
+        ));
+        let c = Claims::decode(&t).unwrap();
+        assert!(expires_at(c.issued_at(), None) > c.issued_at());
+        // Claims made by hand, and times at the edge, do not panic either.
+        let c = Claims { iat: u64::MAX, ..c };
+        let _ = expires_at(c.issued_at(), Some(false));
+        let far = UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 - 1);
+        assert_eq!(expires_at(far, None), far);
     }
 
     #[test]

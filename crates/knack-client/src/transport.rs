@@ -25,6 +25,9 @@ use url::Url;
 pub const USER_AGENT: &str = concat!("knack-session/", env!("CARGO_PKG_VERSION"));
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// The most reserved up front for an answer, whatever its `Content-Length` claims: a server
+/// cannot make the client allocate the whole cap by announcing a large body and stalling.
+const MAX_PREALLOC: usize = 1024 * 1024;
 
 /// Per-call policy: timeouts, retries, body cap. Lives on the session.
 #[derive(Debug, Clone, PartialEq)]
@@ -338,16 +341,7 @@ impl Transport {
     }
 
     fn url(&self, call: &Call<'_>) -> Result<Url> {
-        let mut s = String::with_capacity(
-            self.base_url.as_str().len() + call.path.len() + call.query.len() + 1,
-        );
-        s.push_str(self.base_url.as_str().trim_end_matches('/'));
-        s.push_str(&call.path);
-        if !call.query.is_empty() {
-            s.push('?');
-            s.push_str(&call.query);
-        }
-        Url::parse(&s).map_err(|e| Error::invalid(format!("could not build the request URL: {e}")))
+        request_url(&self.base_url, &call.path, &call.query)
     }
 
     async fn attempt(
@@ -364,7 +358,11 @@ impl Transport {
             rb = rb.header("X-Knack-Application-Id", v);
         }
         if let Some(token) = call.token {
-            let mut v = HeaderValue::from_str(token.expose()).map_err(|_| {
+            // The header's bytes live in a buffer that is wiped once the request is dropped.
+            let bytes = crate::secret::zeroizing_bytes(zeroize::Zeroizing::new(
+                token.expose().as_bytes().to_vec(),
+            ));
+            let mut v = HeaderValue::from_maybe_shared(bytes).map_err(|_| {
                 AttemptError::Fatal(Error::invalid("the token is not a valid header value"))
             })?;
             v.set_sensitive(true);
@@ -404,12 +402,18 @@ impl Transport {
             }
         }
         let cap = resp.content_length().map(|l| l as usize).unwrap_or(8192);
-        let mut buf = Vec::with_capacity(cap.min(max_body));
+        let mut buf = Vec::with_capacity(cap.min(max_body).min(MAX_PREALLOC));
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
-                    if buf.len() + chunk.len() > max_body {
+                    let need = buf.len() + chunk.len();
+                    if need > max_body {
                         return Err(too_large(0));
+                    }
+                    if need > buf.capacity() {
+                        // Grow by doubling, but never past the cap.
+                        let target = (buf.capacity() * 2).max(need).min(max_body);
+                        buf.reserve_exact(target - buf.len());
                     }
                     buf.extend_from_slice(&chunk);
                 }
@@ -610,6 +614,21 @@ impl Transport {
             return Err(err);
         }
     }
+}
+
+/// The URL of a request: the base URL, then `path` (which starts with `/`), then `?query` if
+/// any. Callers build `path` only from checked pieces (see `validate`), so nothing in it can
+/// leave its segment; the property tests check that whatever scene, view or id is given.
+pub fn request_url(base_url: &Url, path: &str, query: &str) -> Result<Url> {
+    let base = base_url.as_str().trim_end_matches('/');
+    let mut s = String::with_capacity(base.len() + path.len() + query.len() + 1);
+    s.push_str(base);
+    s.push_str(path);
+    if !query.is_empty() {
+        s.push('?');
+        s.push_str(query);
+    }
+    Url::parse(&s).map_err(|e| Error::invalid(format!("could not build the request URL: {e}")))
 }
 
 /// Run an operation under the caller's cancellation token and the overall deadline.
