@@ -134,11 +134,21 @@ function order(round) {
 
 const RAW = []
 
+let currentFake = null
+
 async function measure(label, specFor, rounds, clients = CLIENTS) {
   const runs = Object.fromEntries(clients.map((c) => [c, []]))
   for (let r = 0; r < rounds; r++) {
     for (const c of order(r).filter((x) => clients.includes(x))) {
+      const before = currentFake ? await currentFake.stats() : null
       const res = await runWorker(specFor(c, r))
+      if (before) {
+        // Integrity check: every call the client made must have reached the server.
+        res.serverRequests = (await currentFake.stats()).requests - before.requests
+        if (res.ok && res.calls != null && res.serverRequests !== res.calls) {
+          log(`  ! ${label} ${c} round ${r + 1}: client made ${res.calls} calls, server saw ${res.serverRequests}`)
+        }
+      }
       if (!res.ok) log(`  ! ${label} ${c} round ${r + 1}: ${res.error.split('\n')[0]}`)
       RAW.push({ label, client: c, round: r + 1, ...res })
       runs[c].push(res)
@@ -182,6 +192,7 @@ async function main() {
   // ---- scenarios 1-3: one server, no rate limit, 2,000 extra tickets (enough for 1,000-row pages)
   if (ONLY.has(1) || ONLY.has(2) || ONLY.has(3)) {
     const fake = await startFake({ rateLimit: 'off', seedTickets: 2000 })
+    currentFake = fake
     const token = await fake.login('carol@example.com', 'carol-pass-1')
     const res = await fetch(`${fake.baseUrl}/pages/${SCENE}/views/${VIEW}/records?rows_per_page=64`, {
       headers: { 'X-Knack-Application-Id': APP_ID, Authorization: token },
@@ -240,6 +251,7 @@ async function main() {
       }
     }
     results.serverCpuMsPhase1 = serverCpuMs(fake.pid) - serverCpu0
+    currentFake = null
     await fake.stop()
   }
 
@@ -257,7 +269,7 @@ async function main() {
         ...base, client, mode: 'export', rows: 1000, format: 'both', expect: n,
       }), ROUNDS, clients)
       S.s4.sizes[n] = {}
-      for (const c of clients) S.s4.sizes[n][c] = med(runs[c], ['wallMs', 'peakRssMiB', 'sampledPeakRssMiB', 'startRssMiB', 'mainCpuMs', 'cpuMs', 'clientRequests'])
+      for (const c of clients) S.s4.sizes[n][c] = med(runs[c], ['wallMs', 'peakRssMiB', 'sampledPeakRssMiB', 'startRssMiB', 'peakHeapMiB', 'endHeapTotalMiB', 'endExternalMiB', 'mainCpuMs', 'cpuMs', 'clientRequests'])
       log(`  ${n}: ` + clients.map((c) => `${c} ${f(S.s4.sizes[n][c].wallMs / 1000, 2)}s peak ${f(S.s4.sizes[n][c].peakRssMiB, 0)}MiB`).join(', '))
       await fake.stop()
     }
@@ -427,7 +439,7 @@ export function report(results) {
   if (S.s4) {
     out.push('## 4. Exporting every record (no rate limit)')
     out.push('')
-    out.push('View `scene_2/view_4` holding exactly N tickets (fixture + `--seed-tickets N-5`), `rows_per_page=1000`, `format=both` (~0.9 MB per page). Each run is a fresh process; *peak RSS* is the kernel high-water mark `VmHWM` at the end of the run (a 20 ms `process.memoryUsage.rss()` sampler agrees within a few MiB). knack-session: `for await (const r of session.records(...))` with `rateLimit: false` and the default `prefetchPages: 8`, records counted and dropped (10k and 300k are run for knack-session only, to see whether its memory grows with N). fetch: a sequential page loop, records counted and dropped. knack-api-helper: `getMany` (sequential; by design it returns every record and keeps every page\'s response, text and parsed JSON).')
+    out.push('View `scene_2/view_4` holding exactly N tickets (fixture + `--seed-tickets N-5`), `rows_per_page=1000`, `format=both` (~0.9 MB per page). Each run is a fresh process; *peak RSS* is the kernel high-water mark `VmHWM` at the end of the run (a 20 ms `process.memoryUsage()` sampler agrees within a few MiB and also gives the peak of V8 heap + external memory). knack-session: `for await (const r of session.records(...))` with `rateLimit: false` and the default `prefetchPages: 8`, records counted and dropped (10k and 300k are run for knack-session only, to see whether its memory grows with N). fetch: a sequential page loop, records counted and dropped. knack-api-helper: `getMany` (sequential; by design it returns every record and keeps every page\'s response, text and parsed JSON).')
     out.push('')
     const big = S.s4.sizes[100000] || {}
     const k = big.ks || {}
@@ -435,11 +447,11 @@ export function report(results) {
     for (const n of Object.keys(S.s4.sizes)) {
       for (const c of Object.keys(S.s4.sizes[n])) {
         const v = S.s4.sizes[n][c]
-        rows.push([Number(n).toLocaleString('en-US'), CLIENT_NAMES[c], v.error ? `failed: ${v.error.split('\n')[0].slice(0, 80)}` : f(v.wallMs / 1000, 2), f(v.peakRssMiB, 0), f(v.startRssMiB, 0), f(v.mainCpuMs / 1000, 2), f(v.cpuMs / 1000, 2),
+        rows.push([Number(n).toLocaleString('en-US'), CLIENT_NAMES[c], v.error ? `failed: ${v.error.split('\n')[0].slice(0, 80)}` : f(v.wallMs / 1000, 2), f(v.peakRssMiB, 0), f(v.startRssMiB, 0), f(v.peakHeapMiB, 0), f(v.mainCpuMs / 1000, 2), f(v.cpuMs / 1000, 2),
           n === '100000' && c !== 'ks' ? `${fr(ratio(k.wallMs, v.wallMs))} / ${fr(ratio(k.peakRssMiB, v.peakRssMiB))}` : ''])
       }
     }
-    out.push(table(['records', 'client', 'wall s', 'peak RSS MiB', 'RSS at start MiB', 'main-thread CPU s', 'process CPU s', 'ks/peer: wall / peak RSS'], rows))
+    out.push(table(['records', 'client', 'wall s', 'peak RSS MiB', 'RSS at start MiB', 'JS heap + external peak MiB', 'main-thread CPU s', 'process CPU s', 'ks/peer: wall / peak RSS'], rows))
     out.push('')
     const small = S.s4.sizes[10000] && S.s4.sizes[10000].ks
     if (small && k) {

@@ -45,6 +45,7 @@ async function load() {
   let winEnd = Infinity
   let stop = false
   const lat = []
+  let calls = 0
   let cpu0, main0, elu0, cpu1, main1, elu1
   setTimeout(() => {
     cpu0 = processCpuMs()
@@ -64,6 +65,7 @@ async function load() {
     while (!stop) {
       const s = performance.now()
       await run()
+      calls++
       const e = performance.now()
       if (e >= winStart && e <= winEnd) lat.push(e - s)
     }
@@ -75,6 +77,7 @@ async function load() {
   const completed = lat.length
   const window = winEnd - winStart
   done({
+    calls,
     completed,
     windowMs: window,
     rps: (completed / window) * 1000,
@@ -95,6 +98,7 @@ async function load() {
 async function page() {
   const run = op(spec)
   for (let i = 0; i < spec.warmup; i++) await run()
+  const calls = spec.warmup + spec.requests
   const walls = []
   const mains = []
   const cpus = []
@@ -112,6 +116,7 @@ async function page() {
     walls.push(t1 - t0)
   }
   done({
+    calls,
     requests: spec.requests,
     wallMs: median(walls),
     wallP90: percentile(walls, 90),
@@ -127,9 +132,11 @@ async function page() {
 
 async function exportAll() {
   let sampled = process.memoryUsage.rss()
+  let heapPeak = 0
   const sampler = setInterval(() => {
-    const r = process.memoryUsage.rss()
-    if (r > sampled) sampled = r
+    const m = process.memoryUsage()
+    if (m.rss > sampled) sampled = m.rss
+    if (m.heapTotal + m.external > heapPeak) heapPeak = m.heapTotal + m.external
   }, 20)
   const rss0 = vmHwmMiB()
   const c0 = processCpuMs()
@@ -138,6 +145,7 @@ async function exportAll() {
   const r = await client.exportAll({ rows: spec.rows, format: spec.format })
   const wallMs = performance.now() - t0
   clearInterval(sampler)
+  const mem = process.memoryUsage()
   if (spec.expect && r.count !== spec.expect) {
     throw new Error(`export read ${r.count} records, expected ${spec.expect}`)
   }
@@ -149,6 +157,9 @@ async function exportAll() {
     startRssMiB: rss0,
     peakRssMiB: vmHwmMiB(),
     sampledPeakRssMiB: sampled / 1048576,
+    endHeapTotalMiB: mem.heapTotal / 1048576,
+    peakHeapMiB: heapPeak / 1048576,
+    endExternalMiB: mem.external / 1048576,
   })
 }
 
