@@ -21,9 +21,10 @@ function panel(y0, title, unit, groups, note) {
   const parts = [`<text x="10" y="${y0 + 14}" font-size="14" font-weight="bold">${esc(title)}</text>`]
   if (note) parts.push(`<text x="${W - 10}" y="${y0 + 14}" font-size="11" text-anchor="end" fill="#555">${esc(note)}</text>`)
   for (const g of groups) {
-    const gh = series.length * (BAR_H + 2)
+    const present = series.filter((s) => s in g.values)
+    const gh = present.length * (BAR_H + 2)
     parts.push(`<text x="${LABEL_W - 8}" y="${y + gh / 2 + 4}" font-size="12" text-anchor="end">${esc(g.label)}</text>`)
-    for (const s of series) {
+    for (const s of present) {
       const v = g.values[s]
       const w = v == null ? 0 : Math.max(1, (v / max) * plotW)
       parts.push(`<rect x="${LABEL_W}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${COLORS[s] || '#999'}"><title>${esc(NAMES[s] || s)}: ${num(v)} ${esc(unit)}</title></rect>`)

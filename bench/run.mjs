@@ -25,6 +25,8 @@ const opt = (name, dflt) => {
 const QUICK = flag('--quick')
 const ROUNDS = Number(opt('--rounds', QUICK ? 1 : 3))
 const ONLY = new Set(opt('--only', '1,2,3,4,5').split(',').map(Number))
+// Partial runs (--quick, --only) write to bench/out/ so they never replace the full results.
+const PARTIAL = QUICK || argv.some((a) => a.startsWith('--only='))
 const CLIENTS = ['ks', 'fetch', 'kah']
 const PEERS = ['fetch', 'kah']
 const SCENE = 'scene_2'
@@ -320,12 +322,15 @@ async function main() {
   results.totalSeconds = (Date.now() - t0) / 1000
   results.machine.loadAvgAtEnd = os.loadavg().map((x) => +x.toFixed(2))
   results.raw = RAW
-  writeFileSync(path.join(BENCH, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+  const outDir = PARTIAL ? path.join(BENCH, 'out') : BENCH
+  mkdirSync(outDir, { recursive: true })
+  writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n')
   const md = report(results)
-  writeFileSync(path.join(BENCH, 'results.md'), md)
-  writeFileSync(path.join(BENCH, 'chart.svg'), renderChart(results))
+  writeFileSync(path.join(outDir, 'results.md'), md)
+  writeFileSync(path.join(outDir, 'chart.svg'), renderChart(results))
   console.log('\n' + md.split('\n## Findings')[0])
-  log(`wrote bench/results.md, bench/results.json, bench/chart.svg (total ${results.totalSeconds.toFixed(0)}s)`)
+  const rel = path.relative(ROOT, outDir)
+  log(`wrote ${rel}/results.md, ${rel}/results.json, ${rel}/chart.svg (total ${results.totalSeconds.toFixed(0)}s)`)
 }
 
 function serverCpuMs(pid) {
