@@ -151,6 +151,32 @@ async function call(signal, fn) {
   }
 }
 
+// Large bodies are parsed one per event-loop turn (setImmediate), so a burst of finished
+// calls cannot hold the loop for the sum of all their JSON.parse times.
+const YIELD_PARSE_BYTES = 64 * 1024
+const parseQueue = []
+let draining = false
+function drainParse() {
+  const job = parseQueue.shift()
+  try {
+    job.resolve(JSON.parse(job.text))
+  } catch (e) {
+    job.reject(e)
+  }
+  if (parseQueue.length > 0) setImmediate(drainParse)
+  else draining = false
+}
+function parseFair(text) {
+  if (text.length < YIELD_PARSE_BYTES) return JSON.parse(text)
+  return new Promise((resolve, reject) => {
+    parseQueue.push({ text, resolve, reject })
+    if (!draining) {
+      draining = true
+      setImmediate(drainParse)
+    }
+  })
+}
+
 /** Records of a view, page by page, as an async iterable with a summary. */
 class RecordIterator {
   #start
@@ -180,7 +206,7 @@ class RecordIterator {
           this.#summary = pager.summary()
         }
         if (text === null) break
-        const records = JSON.parse(text)
+        const records = await parseFair(text)
         for (let i = 0; i < records.length; i++) yield records[i]
       }
     } finally {
@@ -354,7 +380,7 @@ class KnackSession {
   async getRecords(q) {
     const query = nativeQuery(q)
     const text = await call(q.signal, (h) => this.#native.getRecords(query, h))
-    return JSON.parse(text)
+    return parseFair(text)
   }
 
   records(q) {

@@ -28,6 +28,29 @@ pub(crate) fn invalid(msg: impl Into<String>) -> napi::Error {
     to_napi(knack_client::Error::invalid(msg))
 }
 
+/// Record JSON for JS: ASCII text (the usual case) is handed over as Latin-1, which V8 copies
+/// without UTF-8 decoding.
+pub struct JsonText(pub String);
+
+impl ToNapiValue for JsonText {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        let s = val.0;
+        let mut out = std::ptr::null_mut();
+        let status = if s.is_ascii() {
+            napi::sys::napi_create_string_latin1(env, s.as_ptr().cast(), s.len() as isize, &mut out)
+        } else {
+            napi::sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out)
+        };
+        if status != napi::sys::Status::napi_ok {
+            return Err(napi::Error::new(
+                Status::GenericFailure,
+                "could not create the JSON string",
+            ));
+        }
+        Ok(out)
+    }
+}
+
 /// A cancellation switch for one call, pulled by the JS `AbortSignal`.
 #[napi]
 pub struct CancelHandle {
@@ -188,11 +211,16 @@ impl NativeSession {
         env: &'env Env,
         query: NativeQuery,
         cancel: Option<&CancelHandle>,
-    ) -> Result<PromiseRaw<'env, String>> {
+    ) -> Result<PromiseRaw<'env, JsonText>> {
         let s = self.inner.clone();
         let call = call_options(cancel);
         let query: Result<ListQuery> = query.to_query();
-        env.spawn_future(async move { s.get_records(&query?, &call).await.map_err(to_napi) })
+        env.spawn_future(async move {
+            s.get_records(&query?, &call)
+                .await
+                .map(JsonText)
+                .map_err(to_napi)
+        })
     }
 
     /// Start reading every page (page 1 first, then the rest concurrently).
@@ -348,12 +376,12 @@ pub struct NativePager {
 impl NativePager {
     /// The next page's records as a JSON array text, or null at the end.
     #[napi(ts_return_type = "Promise<string | null>")]
-    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<String>>> {
+    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<JsonText>>> {
         let p = self.inner.clone();
         env.spawn_future(async move {
             match p.next().await {
                 None => Ok(None),
-                Some(Ok(chunk)) => Ok(Some(chunk.json)),
+                Some(Ok(chunk)) => Ok(Some(JsonText(chunk.json))),
                 Some(Err(e)) => Err(to_napi(e)),
             }
         })

@@ -122,6 +122,19 @@ fn raw_record<'a>(raw: &'a RawValue) -> Result<RawRecord<'a>> {
             "a record in Knack's answer is not an object",
         ));
     }
+    // Fast path: Knack writes "id" first. Read it without scanning the rest of the record
+    // (the full parse below walks every field again, after list_page already did).
+    if let Some(rest) = text.strip_prefix("{\"id\":\"") {
+        if let Some(end) = rest.find('"') {
+            let id = &rest[..end];
+            if !id.is_empty() && !id.contains('\\') {
+                return Ok(RawRecord {
+                    id: Cow::Borrowed(id),
+                    json: raw,
+                });
+            }
+        }
+    }
     let id: IdOnly<'a> = serde_json::from_str(text)
         .map_err(|_| Error::bad_response("a record in Knack's answer has no string \"id\""))?;
     Ok(RawRecord {
@@ -267,6 +280,16 @@ mod tests {
             p.to_js_json(),
             r#"{"records":[{"id":"a","field_1":"x &amp; y"},{"id":"b","field_1_raw":{"n":[1,2]}}],"totalRecords":3,"totalPages":2,"currentPage":1}"#
         );
+    }
+
+    #[test]
+    fn record_ids_are_read_whether_id_comes_first_or_not() {
+        let body =
+            br#"{"records":[{"id":"a1","x":1},{"x":2,"id":"b2"},{"id":"c\u0033","y":"\""}]}"#;
+        let p = list_page(body).unwrap();
+        let ids: Vec<&str> = p.records.iter().map(|r| r.id.as_ref()).collect();
+        assert_eq!(ids, ["a1", "b2", "c3"]);
+        assert!(list_page(br#"{"records":[{"id":"","x":1}]}"#).is_ok());
     }
 
     #[test]
