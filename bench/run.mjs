@@ -9,6 +9,7 @@
 //        --rounds=N          rounds per scenario (default 3; scenario 2 uses N+2)
 import { spawn, spawnSync, execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { APP_ID, FIXTURE_TICKETS, ROOT, startFake } from './fake.mjs'
@@ -72,7 +73,7 @@ function stageAddon() {
   copyFileSync(RELEASE_SO, ADDON)
   const st = statSync(ADDON)
   log(`addon: ${path.relative(ROOT, RELEASE_SO)} (${(st.size / 2 ** 20).toFixed(1)} MiB, built ${st.mtime.toISOString()}) -> ${path.relative(ROOT, ADDON)}`)
-  return { builtAt: statSync(RELEASE_SO).mtime.toISOString(), sizeMiB: +(st.size / 2 ** 20).toFixed(1) }
+  return { builtAt: statSync(RELEASE_SO).mtime.toISOString(), sizeMiB: +(st.size / 2 ** 20).toFixed(1), sha256: sha(ADDON) }
 }
 
 // ---------------------------------------------------------------------------- machine
@@ -83,6 +84,14 @@ function sh(cmd, args) {
     return 'unknown'
   }
 }
+function sha(file) {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12)
+  } catch {
+    return 'unknown'
+  }
+}
+
 function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8')
   const model = (/model name\s*:\s*(.*)/.exec(cpuinfo) || [])[1] || 'unknown'
@@ -99,7 +108,9 @@ function machine() {
     knackApiHelper: pkg.version,
     loadAvgAtStart: os.loadavg().map((x) => +x.toFixed(2)),
     gitHead: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
-    gitDirty: sh('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'crates', 'lib', 'index.js']) !== '',
+    gitDirtyFiles: sh('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'crates', 'lib', 'index.js', 'binding.js'])
+      .split('\n').filter((l) => l.trim() && l !== 'unknown').map((l) => l.slice(3)),
+    libSessionSha: sha(path.join(ROOT, 'lib/session.js')),
   }
 }
 
@@ -367,7 +378,7 @@ export function report(results) {
     ['Node', m.node],
     ['rustc', m.rustc],
     ['knack-api-helper', m.knackApiHelper],
-    ['knack-session', `git ${m.gitHead}${m.gitDirty ? ' + uncommitted changes in src/crates/lib' : ''}; release addon built ${m.addon ? m.addon.builtAt : '?'} (${m.addon ? m.addon.sizeMiB : '?'} MiB)`],
+    ['knack-session', `git ${m.gitHead}${m.gitDirtyFiles && m.gitDirtyFiles.length ? ` + uncommitted: ${m.gitDirtyFiles.join(', ')}` : ' (clean)'}; release addon built ${m.addon ? m.addon.builtAt : '?'} (${m.addon ? m.addon.sizeMiB : '?'} MiB, sha256 ${m.addon ? m.addon.sha256 : '?'}); lib/session.js sha256 ${m.libSessionSha}`],
     ['load average (1/5/15 min)', `${(m.loadAvgAtStart || []).join(' / ')} at start, ${(m.loadAvgAtEnd || []).join(' / ')} at end (the bench itself keeps ~1-2 busy)`],
     ['total bench time', `${results.totalSeconds.toFixed(0)} s (including build check)`],
   ]))
