@@ -5,6 +5,8 @@ import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { once } from 'node:events'
+import express from 'express'
+import { knackSession } from 'knack-session/express'
 import { KnackSession } from '../index.js'
 import { startFake, USERS, APP_ID } from './helpers/fake.mjs'
 
@@ -47,6 +49,30 @@ test('crafted tokens are KNACK_INVALID_ARGUMENT, never a crash', () => {
   assert.equal(far.expired, false)
 })
 
+test('the Express middleware answers a crafted Authorization token with a 4xx and keeps serving', async () => {
+  const knack = knackSession({ ...opts, secret: 'hostile-test-secret-0123456789abcdef' })
+  const app = express()
+  app.use(knack)
+  app.get('/me', knack.required, (req, res) => res.json({ userId: req.knack.userId }))
+  const server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const url = `http://127.0.0.1:${server.address().port}/me`
+  try {
+    for (const iat of ['17000005551555915000', '1e300']) {
+      const res = await fetch(url, { headers: { authorization: jwt(claims(iat)) } })
+      assert.ok(res.status >= 400 && res.status < 500, `${iat}: ${res.status}`)
+      const body = await res.json()
+      assert.equal(body.error.code, 'KNACK_INVALID_ARGUMENT')
+    }
+    const alice = await KnackSession.login({ ...opts, ...USERS.alice })
+    const ok = await fetch(url, { headers: { authorization: alice.getToken() } })
+    assert.equal(ok.status, 200)
+    assert.equal((await ok.json()).userId, USERS.alice.id)
+  } finally {
+    server.close()
+  }
+})
+
 test('a body that drips slowly hits the deadline, not just the per-attempt timeout', async () => {
   const alice = await KnackSession.login({ ...opts, ...USERS.alice })
   const s = KnackSession.fromToken(alice.getToken(), { ...opts, timeoutMs: 30000, deadlineMs: 500 })
@@ -72,12 +98,12 @@ test('a redirect to a listening host is refused: nothing reaches it, login inclu
     for (const status of [301, 302, 303, 307, 308]) {
       await fake.faults([{ kind: 'redirect', status, location, times: 3 }])
       const calls = [
-        alice.getRecords({ scene: 'scene_1', view: 'view_1' }),
-        alice.createRecord({ scene: 'scene_1', view: 'view_2', data: { field_10: 'x' } }),
-        KnackSession.login({ ...opts, ...USERS.alice }),
+        () => alice.getRecords({ scene: 'scene_1', view: 'view_1' }),
+        () => alice.createRecord({ scene: 'scene_1', view: 'view_2', data: { field_10: 'x' } }),
+        () => KnackSession.login({ ...opts, ...USERS.alice }),
       ]
-      for (const p of calls) {
-        const err = await p.catch((e) => e)
+      for (const call of calls) {
+        const err = await call().catch((e) => e)
         assert.equal(err.code, 'KNACK_BAD_RESPONSE', `${status}: ${err.message}`)
         assert.equal(err.status, status)
         assert.ok(!err.message.includes(location))

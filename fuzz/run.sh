@@ -42,6 +42,7 @@ for t in "${targets[@]}"; do
       -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log" >&2
     echo "✗ fuzz target $t failed: input saved under fuzz/artifacts/$t/" >&2
+    echo "fuzz: ${#summary[@]} passed, 1 failed" >&2
     exit 1
   fi
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
@@ -49,4 +50,4 @@ for t in "${targets[@]}"; do
   summary+=("$t: ${runs:-?} executions in ${secs}s, coverage ${cov:-?}, corpus $(find "corpus/$t" -type f | wc -l) inputs, no findings")
 done
 printf '%s\n' "${summary[@]}"
-echo "fuzz: ${#targets[@]} targets passed"
+echo "fuzz: ${#targets[@]} passed, 0 failed"
