@@ -37,6 +37,11 @@ pub fn knack_errors(body: &[u8]) -> Vec<FieldError> {
         Ok(t) => t.trim(),
         Err(_) => return Vec::new(),
     };
+    // Only an object is Knack's error shape (serde would also read a struct from an array,
+    // by position: fuzzing found `[[],[],[]]` read as three empty errors).
+    if !text.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+        return Vec::new();
+    }
     if let Ok(b) = serde_json::from_str::<Body>(text) {
         if let Some(items) = b.errors {
             return items
@@ -340,6 +345,27 @@ mod tests {
             "Rate limit exceeded"
         );
         assert!(knack_errors(b"<html>502</html>").is_empty());
+    }
+
+    #[test]
+    fn json_that_is_not_an_object_is_no_knack_error() {
+        // Found by fuzz/fuzz_targets/response_errors.rs (with non-breaking spaces around it).
+        let found = "\u{a0}\u{a0}[[[\t],\t[\t\t],\t[\t]\t],\t\t\"recor\u{a0}d\"]";
+        assert!(knack_errors(found.as_bytes()).is_empty());
+        for body in [
+            &b"[\"a\",\"b\"]"[..],
+            b"[{\"message\":\"x\"}]",
+            b"42",
+            b"null",
+            b"\"text\"",
+        ] {
+            assert!(
+                knack_errors(body).is_empty(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(knack_errors(br#"{"errors":["nope"]}"#)[0].message, "nope");
     }
 
     #[test]
