@@ -7,7 +7,7 @@ const BAR_H = 14
 const GAP = 10
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-const num = (v) => (v == null ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2))
+const num = (v) => (v == null ? 'n/a' : Number.isInteger(v) || v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2))
 
 /**
  * One panel: groups of bars, one bar per series. Returns { svg, height }.
@@ -74,18 +74,18 @@ export function renderChart(results) {
     ]])
     panels.push(['5. 429 answers received (median per run)', '', [{ label: '429s', values: pick(S.s5.clients, 'rateLimited') }]])
   }
-  let y = 40
+  let y = 50
   const body = []
   for (const [title, unit, groups] of panels) {
     const p = panel(y, title, unit, groups)
     body.push(p.svg)
     y += p.height + 10
   }
-  const legend = ['ks', 'fetch', 'kah']
-    .map((c, i) => `<rect x="${10 + i * 190}" y="10" width="12" height="12" fill="${COLORS[c]}"/><text x="${28 + i * 190}" y="21" font-size="12">${NAMES[c]}</text>`)
+  const legend = ['ks', 'fetch', 'kah', ...(S.s5 ? ['bound'] : [])]
+    .map((c, i) => `<rect x="${10 + i * 160}" y="10" width="12" height="12" fill="${COLORS[c]}"/><text x="${28 + i * 160}" y="21" font-size="12">${c === 'bound' ? 'theoretical bound' : NAMES[c]}</text>`)
     .join('')
   const m = results.machine
-  const sub = `<text x="${W - 10}" y="21" font-size="11" text-anchor="end" fill="#555">${esc(`${m.nproc} CPUs, node ${m.node}, ${m.date.slice(0, 10)}; medians`)}</text>`
+  const sub = `<text x="10" y="40" font-size="11" fill="#555">${esc(`${m.nproc} CPUs, node ${m.node}, ${m.date.slice(0, 10)}; medians`)}</text>`
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 10}" viewBox="0 0 ${W} ${y + 10}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
 ${legend}

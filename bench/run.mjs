@@ -4,6 +4,8 @@
 // Writes bench/results.md, bench/results.json and bench/chart.svg.
 //
 // Flags: --no-build          skip the two cargo builds
+//        --report-only       rewrite results.md and chart.svg from bench/results.json (e.g. after
+//                            editing findings.md); no build, no measurement
 //        --quick             1 round and shorter windows (a smoke run; numbers are rough)
 //        --only=1,2,3,4,5    run only these scenarios
 //        --rounds=N          rounds per scenario (default 3; scenario 2 uses N+2)
@@ -109,7 +111,7 @@ function machine() {
     loadAvgAtStart: os.loadavg().map((x) => +x.toFixed(2)),
     gitHead: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
     gitDirtyFiles: sh('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'crates', 'lib', 'index.js', 'binding.js'])
-      .split('\n').filter((l) => l.trim() && l !== 'unknown').map((l) => l.slice(3)),
+      .split('\n').filter((l) => l.trim() && l !== 'unknown').map((l) => l.trim().replace(/^\S+\s+/, '')),
     libSessionSha: sha(path.join(ROOT, 'lib/session.js')),
   }
 }
@@ -192,6 +194,13 @@ function table(headers, rows) {
 
 // ---------------------------------------------------------------------------- main
 async function main() {
+  if (flag('--report-only')) {
+    const results = JSON.parse(readFileSync(path.join(BENCH, 'results.json'), 'utf8'))
+    writeFileSync(path.join(BENCH, 'results.md'), report(results))
+    writeFileSync(path.join(BENCH, 'chart.svg'), renderChart(results))
+    log('rewrote bench/results.md and bench/chart.svg from bench/results.json')
+    return
+  }
   if (!flag('--no-build')) build()
   const m = machine()
   m.addon = stageAddon()
