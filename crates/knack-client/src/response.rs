@@ -298,6 +298,16 @@ mod tests {
     }
 
     #[test]
+    fn records_pass_through_verbatim_even_with_lone_surrogate_escapes() {
+        // From fuzzing: `\ud800` alone is valid JSON text (JSON.parse takes it) though
+        // serde_json::Value refuses it; records are handed on as they came.
+        let body = br#"{"records":[{"id":"a","\ud8001_raw":{"n":[1,2]}}]}"#;
+        let p = list_page(body).unwrap();
+        assert_eq!(p.records[0].json.get(), r#"{"id":"a","\ud8001_raw":{"n":[1,2]}}"#);
+        assert!(p.to_js_json().contains(r#""\ud8001_raw""#));
+    }
+
+    #[test]
     fn list_page_refuses_wrong_shapes() {
         for body in [
             &b"<html>oops</html>"[..],
