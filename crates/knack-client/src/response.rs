@@ -303,7 +303,10 @@ mod tests {
         // serde_json::Value refuses it; records are handed on as they came.
         let body = br#"{"records":[{"id":"a","\ud8001_raw":{"n":[1,2]}}]}"#;
         let p = list_page(body).unwrap();
-        assert_eq!(p.records[0].json.get(), r#"{"id":"a","\ud8001_raw":{"n":[1,2]}}"#);
+        assert_eq!(
+            p.records[0].json.get(),
+            r#"{"id":"a","\ud8001_raw":{"n":[1,2]}}"#
+        );
         assert!(p.to_js_json().contains(r#""\ud8001_raw""#));
     }
 
