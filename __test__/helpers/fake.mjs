@@ -27,11 +27,15 @@ export function fakeBinary() {
 }
 
 /**
- * Start a fake-knack server. Returns { url, baseUrl, appId, ...control, stop }.
+ * Start a fake-knack server. Returns { url, baseUrl, appId, args, pid, ...control, stop }.
  * @param {string[]} [args] extra CLI flags, e.g. ['--rate-limit', 'off']
+ * @param {{ binary?: string }} [opts] a specific binary (default: the debug, else the release build)
  */
-export async function startFake(args = []) {
-  const child = spawn(fakeBinary(), ['--fixture', FIXTURE, '--port', '0', ...args], {
+export async function startFake(args = [], opts = {}) {
+  const binary = opts.binary ?? fakeBinary()
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: run cargo build -p fake-knack`)
+  const fullArgs = ['--fixture', FIXTURE, '--port', '0', ...args]
+  const child = spawn(binary, fullArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const rl = readline.createInterface({ input: child.stdout })
@@ -45,11 +49,12 @@ export async function startFake(args = []) {
   if (!m) throw new Error(`unexpected first line from fake-knack: ${line}`)
   const url = m[1]
   rl.close()
-  return makeControl(url, async () => {
+  const control = makeControl(url, async () => {
     if (child.exitCode !== null) return
     child.kill('SIGTERM')
     await once(child, 'exit')
   })
+  return { ...control, args: fullArgs, pid: child.pid }
 }
 
 export function makeControl(url, stop) {
@@ -78,5 +83,15 @@ export function makeControl(url, stop) {
     token: (email, opts = {}) => ctl('POST', '/token', { email, ...opts }).then((r) => r.token),
     seed: (object, count, connect) => ctl('POST', '/seed', { object, count, ...(connect ? { connect } : {}) }),
     stored: (object) => ctl('GET', `/records/${object}`),
+    /** Log in over the API, as a browser would; resolves the token. */
+    async login(email, password) {
+      const res = await fetch(`${url}/v1/applications/${APP_ID}/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      })
+      if (!res.ok) throw new Error(`login ${email} -> ${res.status}`)
+      return (await res.json()).session.user.token
+    },
   }
 }

@@ -462,6 +462,21 @@ fn email_and_name(
     (email, name)
 }
 
+/// The user inside Knack's `{"session": {"user": ...}}` (login and token-check answers).
+fn session_user<U: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<U> {
+    #[derive(Deserialize)]
+    struct S<U> {
+        user: U,
+    }
+    #[derive(Deserialize)]
+    struct Body<U> {
+        session: S<U>,
+    }
+    let b: Body<U> = serde_json::from_str(response::utf8(body)?)
+        .map_err(|_| Error::bad_response(format!("the {shape}")))?;
+    Ok(b.session.user)
+}
+
 impl LoginUser {
     fn parse(body: &[u8]) -> Result<LoginUser> {
         #[derive(Deserialize)]
@@ -475,18 +490,10 @@ impl LoginUser {
             #[serde(default)]
             values: Option<serde_json::Map<String, serde_json::Value>>,
         }
-        #[derive(Deserialize)]
-        struct S {
-            user: User,
-        }
-        #[derive(Deserialize)]
-        struct Body {
-            session: S,
-        }
-        let b: Body = serde_json::from_str(response::utf8(body)?).map_err(|_| {
-            Error::bad_response("the login answer is not {session: {user: {id, token, ...}}}")
-        })?;
-        let mut u = b.session.user;
+        let mut u: User = session_user(
+            body,
+            "login answer is not {session: {user: {id, token, ...}}}",
+        )?;
         let (email, name) = u.values.as_ref().map(email_and_name).unwrap_or_default();
         Ok(LoginUser {
             id: u.id,
@@ -519,18 +526,7 @@ impl KnackUser {
             #[serde(default)]
             values: Option<serde_json::Map<String, serde_json::Value>>,
         }
-        #[derive(Deserialize)]
-        struct S {
-            user: User,
-        }
-        #[derive(Deserialize)]
-        struct Body {
-            session: S,
-        }
-        let b: Body = serde_json::from_str(response::utf8(body)?).map_err(|_| {
-            Error::bad_response("the token check answer is not {session: {user: {...}}}")
-        })?;
-        let u = b.session.user;
+        let u: User = session_user(body, "token check answer is not {session: {user: {...}}}")?;
         let mut values = u.values.unwrap_or_default();
         // A token answer must not carry secrets onwards, whatever Knack puts there.
         values.retain(|k, _| !k.to_ascii_lowercase().contains("token"));
