@@ -51,6 +51,9 @@ test('abort while queued in the rate governor: KNACK_ABORTED within 50 ms, queue
   const s = KnackSession.fromToken(token, { appId: APP_ID, baseUrl, rateLimit: { perSecond: 1 } })
   const first = s.getRecords(MY_TICKETS)
   const second = s.getRecords(MY_TICKETS)
+  // Let the first two reach the governor (one granted, one waiting) before the third joins.
+  for (let i = 0; i < 100 && s.stats().queued < 1; i++) await new Promise((r) => setTimeout(r, 5))
+  assert.equal(s.stats().queued, 1)
   const { err, ms } = await abortAfter(100, (signal) => s.getRecords({ ...MY_TICKETS, signal }))
   assert.equal(err.code, 'KNACK_ABORTED')
   assert.ok(ms < 50, `took ${ms.toFixed(1)} ms`)
