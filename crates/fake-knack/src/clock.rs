@@ -183,6 +183,19 @@ pub struct Civil {
 }
 
 impl Civil {
+    /// The start of a calendar day.
+    pub fn midnight(year: i64, month: u32, day: u32) -> Civil {
+        Civil {
+            year,
+            month,
+            day,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            milli: 0,
+        }
+    }
+
     pub fn from_ms(ms: i64) -> Civil {
         let days = ms.div_euclid(MS_PER_DAY);
         let rem = ms.rem_euclid(MS_PER_DAY);
@@ -252,15 +265,7 @@ fn parse_iso(s: &str, tz: &Tz) -> Option<(i64, bool)> {
     if parts.next().is_some() {
         return None;
     }
-    let mut c = Civil {
-        year,
-        month,
-        day,
-        hour: 0,
-        minute: 0,
-        second: 0,
-        milli: 0,
-    };
+    let mut c = Civil::midnight(year, month, day);
     if rest.is_empty() {
         return valid(&c).then(|| (c.to_ms(), false));
     }
@@ -325,15 +330,7 @@ fn parse_us(s: &str) -> Option<(i64, bool)> {
     if parts.next().is_some() {
         return None;
     }
-    let mut c = Civil {
-        year,
-        month,
-        day,
-        hour: 0,
-        minute: 0,
-        second: 0,
-        milli: 0,
-    };
+    let mut c = Civil::midnight(year, month, day);
     let Some(time) = time.filter(|t| !t.is_empty()) else {
         return valid(&c).then(|| (c.to_ms(), false));
     };
