@@ -83,9 +83,14 @@ test('a slow consumer holds back fetching: at most prefetchPages pages ahead', a
 test('breaking out of the loop stops the background fetches', async () => {
   const it = carol.records({ ...ALL_TICKETS, rowsPerPage: 50, prefetchPages: 4 })
   for await (const _ of it) break
-  // Requests already on the wire when the loop broke may still land; after that, nothing.
-  await new Promise((r) => setTimeout(r, 150))
-  const before = pageRequests(await fake.log()).length
+  // Requests already on the wire when the loop broke may still land; wait until they have.
+  let before = -1
+  for (let i = 0; i < 20; i++) {
+    const n = pageRequests(await fake.log()).length
+    if (n === before) break
+    before = n
+    await new Promise((r) => setTimeout(r, 150))
+  }
   await new Promise((r) => setTimeout(r, 300))
   assert.equal(pageRequests(await fake.log()).length, before)
 })
