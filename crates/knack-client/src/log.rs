@@ -3,7 +3,6 @@
 //! tokens, passwords, request bodies and query strings are never passed to it.
 
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -15,8 +14,6 @@ pub enum Level {
 }
 
 static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
-type Sink = Box<dyn Fn(Level, &str) + Send + Sync>;
-static SINK: Mutex<Option<Sink>> = Mutex::new(None);
 
 fn parse(s: &str) -> Level {
     match s.trim().to_ascii_lowercase().as_str() {
@@ -51,21 +48,12 @@ pub fn set_level(name: &str) {
     LEVEL.store(parse(name) as u8, Ordering::Relaxed);
 }
 
-/// Send log lines somewhere other than stderr (tests, the JS binding).
-pub fn set_sink(sink: Option<Sink>) {
-    *SINK.lock().unwrap_or_else(|p| p.into_inner()) = sink;
-}
-
 pub fn enabled(l: Level) -> bool {
     l != Level::Off && l <= level()
 }
 
 pub fn write(l: Level, msg: &str) {
-    let sink = SINK.lock().unwrap_or_else(|p| p.into_inner());
-    match sink.as_ref() {
-        Some(f) => f(l, msg),
-        None => eprintln!("knack-session {:?}: {msg}", l),
-    }
+    eprintln!("knack-session {:?}: {msg}", l);
 }
 
 #[macro_export]

@@ -66,12 +66,6 @@ impl PlanQuota {
         }
     }
 
-    /// Is the remaining budget at or below `reserve`? (Bulk work stops then.)
-    pub fn within_reserve(&self, reserve: u64) -> bool {
-        let st = self.lock();
-        st.spent || st.remaining.is_some_and(|r| r <= reserve)
-    }
-
     /// Record what a response said.
     pub fn observe(&self, limit: Option<u64>, remaining: Option<u64>, reset_in: Option<Duration>) {
         let mut st = self.lock();
@@ -105,8 +99,7 @@ mod tests {
         let q = PlanQuota::default();
         q.observe(Some(1000), Some(5), Some(Duration::from_secs(10)));
         assert!(q.check().is_ok());
-        assert!(q.within_reserve(5));
-        assert!(!q.within_reserve(4));
+        assert_eq!(q.snapshot().remaining, Some(5));
         q.mark_spent(Some(Duration::from_millis(30)));
         let e = q.check().unwrap_err();
         assert_eq!(e.code(), "KNACK_DAILY_LIMIT");
