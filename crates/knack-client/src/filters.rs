@@ -117,4 +117,28 @@ mod tests {
             assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT", "{bad}");
         }
     }
+
+    #[test]
+    fn numbers_in_filter_values_reach_knack_unchanged() {
+        // Found by the `filters` fuzz target: serde_json's default float parser rounds some
+        // numbers wrongly, so a value could change on its way through. Each of these is the
+        // text JavaScript's JSON.stringify gives for the number.
+        for text in [
+            "184467440774382060000",
+            "1.8446744077438206e+20",
+            "0.30000000000000004",
+            "5e-324",
+            "1.7976931348623157e+308",
+            "9007199254740993",
+            "123456789.12345679",
+        ] {
+            let want: f64 = text.parse().unwrap();
+            let filters: Value = serde_json::from_str(&format!(
+                r#"[{{"field":"field_1","operator":"is","value":{text}}}]"#
+            ))
+            .unwrap();
+            let sent: Value = serde_json::from_str(&to_json(&filters).unwrap()).unwrap();
+            assert_eq!(sent[0]["value"].as_f64(), Some(want), "{text}");
+        }
+    }
 }
