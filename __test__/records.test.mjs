@@ -66,6 +66,14 @@ test('a record with & # + % " and non-ASCII in it is found by an exact filter', 
   }
 })
 
+test('numbers in filter values reach Knack with exactly their JavaScript value', async () => {
+  const values = [184467440774382060000, 0.30000000000000004, 5e-324, 1.7976931348623157e308, 123456789.12345679]
+  await alice.getRecords({ ...MY_TICKETS, filters: values.map((value) => ({ field: 'field_13', operator: 'is', value })) })
+  const [entry] = (await fake.log()).filter((e) => e.path.endsWith('/records'))
+  const sent = JSON.parse(new URLSearchParams(entry.query).get('filters'))
+  assert.deepEqual(sent.map((r) => r.value), values)
+})
+
 test('paging, sorting and format are passed through', async () => {
   const p1 = await carol.getRecords({ ...ALL_TICKETS, rowsPerPage: 2, page: 1, sortField: 'field_13', sortOrder: 'desc' })
   const p2 = await carol.getRecords({ ...ALL_TICKETS, rowsPerPage: 2, page: 2, sortField: 'field_13', sortOrder: 'desc' })
