@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use fake_knack::{FakeConfig, FakeKnack, Fault, FaultKind, RunningServer};
-use knack_client::session::{CallOptions, Session};
+use knack_client::session::{CallOptions, Session, SessionConfig};
 use knack_client::{Error, Secret};
 use serde_json::json;
 use std::sync::atomic::Ordering;
@@ -21,17 +21,22 @@ async fn fake() -> RunningServer {
         .expect("fake-knack")
 }
 
-async fn alice(server: &RunningServer) -> Session {
-    let config = config(&server.api_url());
+/// Alice's login against `config`, as a caller would make it.
+async fn login_alice(config: &SessionConfig) -> Result<Session, Error> {
     Session::login(
-        &config,
+        config,
         ALICE_EMAIL,
         &Secret::new(ALICE_PASSWORD),
         false,
         &CallOptions::default(),
     )
     .await
-    .expect("login")
+}
+
+async fn alice(server: &RunningServer) -> Session {
+    login_alice(&config(&server.api_url()))
+        .await
+        .expect("login")
 }
 
 /// Every kind of call a session makes, each with its parser: list, one record, create,
@@ -201,15 +206,7 @@ async fn deeply_nested_json_is_a_clean_error_for_every_parser() {
     }
     // The login answer too.
     let c = config(&server.api_url());
-    let r = Session::login(
-        &c,
-        ALICE_EMAIL,
-        &Secret::new(ALICE_PASSWORD),
-        false,
-        &CallOptions::default(),
-    )
-    .await
-    .map(drop);
+    let r = login_alice(&c).await.map(drop);
     expect_code("login", r, "KNACK_BAD_RESPONSE");
     // And an error answer (400) whose body is deep JSON: the error is still a clean one.
     server.state().clear_faults();
@@ -262,15 +259,7 @@ async fn invalid_utf8_is_a_clean_error_for_every_parser() {
     for (what, r) in every_call(&s).await {
         expect_code(what, r, "KNACK_BAD_RESPONSE");
     }
-    let r = Session::login(
-        &c,
-        ALICE_EMAIL,
-        &Secret::new(ALICE_PASSWORD),
-        false,
-        &CallOptions::default(),
-    )
-    .await
-    .map(drop);
+    let r = login_alice(&c).await.map(drop);
     expect_code("login", r, "KNACK_BAD_RESPONSE");
     // An error answer that is not UTF-8 still maps to its status.
     let raw = RawServer::start(answer("403 Forbidden", &[], b"\xff\xfe nope \xc3\x28")).await;
@@ -307,15 +296,7 @@ async fn a_redirect_to_another_host_is_refused_and_nothing_reaches_that_host() {
             assert!(!e.message.contains(&location), "{what}: {}", e.message);
         }
         // The login (which carries the password) is not re-sent either.
-        let r = Session::login(
-            &c,
-            ALICE_EMAIL,
-            &Secret::new(ALICE_PASSWORD),
-            false,
-            &CallOptions::default(),
-        )
-        .await
-        .map(drop);
+        let r = login_alice(&c).await.map(drop);
         expect_code("login", r, "KNACK_BAD_RESPONSE");
         server.state().clear_faults();
     }
