@@ -35,12 +35,16 @@ pub struct JsonText(pub String);
 impl ToNapiValue for JsonText {
     unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
         let s = val.0;
+        if !s.is_ascii() {
+            return String::to_napi_value(env, s);
+        }
         let mut out = std::ptr::null_mut();
-        let status = if s.is_ascii() {
-            napi::sys::napi_create_string_latin1(env, s.as_ptr().cast(), s.len() as isize, &mut out)
-        } else {
-            napi::sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out)
-        };
+        let status = napi::sys::napi_create_string_latin1(
+            env,
+            s.as_ptr().cast(),
+            s.len() as isize,
+            &mut out,
+        );
         if status != napi::sys::Status::napi_ok {
             return Err(napi::Error::new(
                 Status::GenericFailure,
