@@ -59,6 +59,11 @@ export declare class NativeSession {
   info(): SessionInfo
   /** Counters and limits of the app's shared transport. */
   stats(): TransportStats
+  /**
+   * Forget that the app's daily plan limit is spent (a plan upgraded mid-day): the next
+   * call of any session of this app goes to Knack.
+   */
+  resetDailyLimit(): void
   /** Forget the session in this process: later calls fail with KNACK_UNAUTHORIZED. */
   logout(): void
   /** The token itself: the one deliberate way to read it. */

@@ -185,6 +185,13 @@ impl NativeSession {
         }
     }
 
+    /// Forget that the app's daily plan limit is spent (a plan upgraded mid-day): the next
+    /// call of any session of this app goes to Knack.
+    #[napi]
+    pub fn reset_daily_limit(&self) {
+        self.inner.transport().quota.clear();
+    }
+
     /// Forget the session in this process: later calls fail with KNACK_UNAUTHORIZED.
     #[napi]
     pub fn logout(&self) {
@@ -416,6 +423,10 @@ impl NativePager {
 
 /// Set the log level (`error`, `warn`, `info`, `debug`, `off`); overrides `KNACK_SESSION_LOG`.
 #[napi]
-pub fn set_log_level(level: String) {
-    knack_client::log::set_level(&level);
+pub fn set_log_level(level: String) -> Result<()> {
+    let l = knack_client::log::level_named(&level).ok_or_else(|| {
+        invalid("setLogLevel takes \"off\", \"error\", \"warn\", \"info\" or \"debug\"")
+    })?;
+    knack_client::log::set_level(l);
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! Messages never contain secrets: they are built from fixed text, Knack's own
 //! error messages and non-secret request facts (method, path).
 
+use crate::outcome::Outcome;
 use serde::Serialize;
 
 /// Stable error codes, shared with the JS `KnackError.code`.
@@ -80,6 +81,8 @@ pub struct Error {
     pub attempts: u32,
     /// The HTTP method and path (no query, no host) of the failed request.
     pub request: Option<String>,
+    /// What the request did at Knack (`None`: decided from `attempts`, see `outcome()`).
+    pub outcome: Option<Outcome>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,6 +97,7 @@ impl Error {
             retry_after_ms: None,
             attempts: 0,
             request: None,
+            outcome: None,
         }
     }
 
@@ -133,6 +137,39 @@ impl Error {
         self
     }
 
+    pub fn with_outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = Some(outcome);
+        self
+    }
+
+    /// What the request did at Knack. Unset, it is `NotSent` when nothing was attempted and
+    /// the cautious `Unknown` otherwise.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome.unwrap_or(if self.attempts == 0 {
+            Outcome::NotSent
+        } else {
+            Outcome::Unknown
+        })
+    }
+
+    /// The facts of the request behind an error that came after it: attempts, label and
+    /// outcome (a 2xx answer whose body could not be used means the request was applied).
+    pub fn after_reply(self, attempts: u32, request: &str, outcome: Outcome) -> Self {
+        let mut e = self.with_attempts(attempts).with_request(request);
+        e.outcome = Some(outcome);
+        e
+    }
+
+    /// For a write: say in the message whether it may have been applied.
+    pub fn for_write(mut self) -> Self {
+        if let Some(note) = self.outcome().write_note() {
+            if !self.message.contains(note) {
+                self.message = format!("{} ({note})", self.message);
+            }
+        }
+        self
+    }
+
     /// The JSON payload that crosses into JS, where the facade turns it into a `KnackError`.
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
@@ -149,6 +186,7 @@ impl Error {
             attempts: u32,
             #[serde(skip_serializing_if = "Option::is_none")]
             request: Option<&'a str>,
+            outcome: &'static str,
         }
         serde_json::to_string(&Payload {
             code: self.code.as_str(),
@@ -158,6 +196,7 @@ impl Error {
             retry_after_ms: self.retry_after_ms,
             attempts: self.attempts,
             request: self.request.as_deref(),
+            outcome: self.outcome().as_str(),
         })
         .unwrap_or_else(|_| format!("{{\"code\":\"{}\",\"message\":\"error\"}}", self.code))
     }

@@ -8,6 +8,7 @@ pub mod filters;
 pub mod governor;
 pub mod log;
 pub mod metadata;
+pub mod outcome;
 pub mod paging;
 pub mod quota;
 pub mod response;

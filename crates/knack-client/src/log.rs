@@ -25,6 +25,19 @@ fn parse(s: &str) -> Level {
     }
 }
 
+/// The level a name given through the API stands for: exactly `off`, `error`, `warn`,
+/// `info` or `debug`.
+pub fn level_named(name: &str) -> Option<Level> {
+    match name {
+        "off" => Some(Level::Off),
+        "error" => Some(Level::Error),
+        "warn" => Some(Level::Warn),
+        "info" => Some(Level::Info),
+        "debug" => Some(Level::Debug),
+        _ => None,
+    }
+}
+
 pub fn level() -> Level {
     let v = LEVEL.load(Ordering::Relaxed);
     if v != u8::MAX {
@@ -44,8 +57,8 @@ pub fn level() -> Level {
 }
 
 /// Set the level (overrides the environment variable).
-pub fn set_level(name: &str) {
-    LEVEL.store(parse(name) as u8, Ordering::Relaxed);
+pub fn set_level(level: Level) {
+    LEVEL.store(level as u8, Ordering::Relaxed);
 }
 
 pub fn enabled(l: Level) -> bool {

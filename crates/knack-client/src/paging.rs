@@ -9,9 +9,9 @@
 use crate::error::{Error, Result};
 use crate::response::{self, RawRecord};
 use crate::session::{CallOptions, Session};
-use crate::transport::Call;
+use crate::transport::{Call, Reply};
 use crate::views::{ListQuery, PreparedQuery, MAX_ROWS_PER_PAGE};
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use reqwest::Method;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -97,6 +97,16 @@ impl Collector {
         self.summary.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// How many of `records` have not been delivered yet.
+    fn fresh(&self, records: &[RawRecord<'_>]) -> usize {
+        let mut ids = HashSet::with_capacity(records.len());
+        records
+            .iter()
+            .map(|r| id_key(&r.id))
+            .filter(|k| !self.seen.contains(k) && ids.insert(*k))
+            .count()
+    }
+
     /// Keep the records not seen before, up to `max`. Returns the chunk and whether `max`
     /// has been reached.
     fn take(&mut self, records: &[RawRecord<'_>]) -> (Chunk, bool) {
@@ -164,15 +174,29 @@ async fn fetch_page(
     prepared: &PreparedQuery,
     page: u32,
     cancel: &CallOptions,
-) -> Result<bytes::Bytes> {
+) -> Result<Reply> {
     session
         .run(cancel, |progress| async move {
             let mut call = Call::new(Method::GET, prepared.path.clone());
             call.query = prepared.query_for_page(Some(page));
-            let reply = session.send(call, &progress).await?;
-            Ok(reply.body)
+            session.send(call, &progress).await
         })
         .await
+}
+
+/// Why a page ends the iteration although it has records, if it does: Knack answered
+/// another page than the one asked for (a server that ignores `page` would otherwise be
+/// read forever), or every record of it was delivered already.
+fn stall(asked: u32, current_page: Option<u64>, new_records: usize) -> Option<String> {
+    match current_page {
+        Some(c) if c != asked as u64 => Some(format!(
+            "Knack answered page {c} when page {asked} was asked for"
+        )),
+        _ if new_records == 0 => Some(format!(
+            "page {asked} holds only records of earlier pages"
+        )),
+        _ => None,
+    }
 }
 
 impl Pager {
@@ -265,14 +289,16 @@ async fn run(
     tx: mpsc::Sender<Result<Chunk>>,
 ) {
     // Page 1 (or the start page): learn how many there are.
-    let body = match fetch_page(&session, &prepared, first_page, &call).await {
-        Ok(b) => b,
+    let reply = match fetch_page(&session, &prepared, first_page, &call).await {
+        Ok(r) => r,
         Err(e) => {
             let _ = tx.send(Err(e)).await;
             return;
         }
     };
-    let (total_pages, total_records, first_len, chunk, reached) = match response::list_page(&body) {
+    let (total_pages, total_records, first_len, chunk, reached) = match response::list_page(
+        &reply.body,
+    ) {
         Ok(p) => {
             {
                 let mut s = collector.lock();
@@ -289,34 +315,50 @@ async fn run(
             )
         }
         Err(e) => {
-            let _ = tx.send(Err(e)).await;
+            let _ = tx.send(Err(reply.unusable(e))).await;
             return;
         }
     };
-    drop(body);
+    drop(reply);
     if tx.send(Ok(chunk)).await.is_err() {
         return;
     }
     let mut ran_to_end = true;
+    let mut stalled = None;
     if first_len > 0 && !reached && (first_page as u64) < total_pages {
+        // Nothing more is asked for until the consumer has taken page 1 (one that stops
+        // after the first record costs at most one more request); then the number of pages
+        // in flight doubles with every page taken, up to `prefetch`.
+        if tx.reserve().await.is_err() {
+            return;
+        }
         let last = total_pages.min(u32::MAX as u64) as u32;
         let session = &session;
         let prepared = &prepared;
         let call = &call;
-        let mut pages = stream::iter(first_page + 1..=last)
-            .map(|p| async move { fetch_page(session, prepared, p, call).await })
-            .buffered(prefetch);
-        while let Some(result) = pages.next().await {
-            let body = match result {
-                Ok(b) => b,
+        let mut next_page = first_page + 1;
+        let mut window = 1usize;
+        let mut in_flight = FuturesOrdered::new();
+        loop {
+            while in_flight.len() < window && next_page <= last {
+                let p = next_page;
+                next_page += 1;
+                in_flight.push_back(async move { (p, fetch_page(session, prepared, p, call).await) });
+            }
+            let Some((asked, result)) = in_flight.next().await else {
+                break;
+            };
+            let reply = match result {
+                Ok(r) => r,
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
                     return;
                 }
             };
-            let page = match response::list_page(&body) {
+            let page = match response::list_page(&reply.body) {
                 Ok(p) => p,
                 Err(e) => {
+                    let e = reply.unusable(e);
                     let _ = tx.send(Err(e)).await;
                     return;
                 }
@@ -327,9 +369,18 @@ async fn run(
                 s.ended_early = true;
                 break;
             }
+            let fresh = collector.fresh(&page.records);
+            if let Some(why) = stall(asked, page.current_page_given, fresh) {
+                let mut s = collector.lock();
+                s.pages += 1;
+                s.duplicates += (page.records.len() - fresh) as u64;
+                s.ended_early = true;
+                stalled = Some(why);
+                break;
+            }
             let (chunk, reached) = collector.take(&page.records);
             drop(page);
-            drop(body);
+            drop(reply);
             if tx.send(Ok(chunk)).await.is_err() {
                 return;
             }
@@ -337,6 +388,7 @@ async fn run(
                 ran_to_end = false;
                 break;
             }
+            window = (window * 2).min(prefetch);
         }
     } else if reached {
         ran_to_end = false;
@@ -348,7 +400,11 @@ async fn run(
             let got = s.received + s.duplicates;
             s.shortfall = total_records.saturating_sub(got);
         }
-        if strict && (s.shortfall > 0 || s.duplicates > 0) {
+        if let (true, Some(why)) = (strict, &stalled) {
+            Some(Error::bad_response(format!(
+                "the pages did not add up: {why}"
+            )))
+        } else if strict && (s.shortfall > 0 || s.duplicates > 0) {
             Some(Error::bad_response(format!(
                 "the pages did not add up: Knack promised {} records, {} arrived, {} of them duplicates",
                 total_records,

@@ -14,12 +14,20 @@ pub struct PlanSnapshot {
     pub reset_in: Option<Duration>,
 }
 
+/// Knack's daily limit resets at 00:00 UTC, so no reset is ever further away than this.
+pub const MAX_RESET: Duration = Duration::from_secs(24 * 3600);
+/// While the plan is believed spent, one call is let through this often to see whether it
+/// still is (a stale or mistaken latch, a plan upgraded mid-day).
+pub const REPROBE_EVERY: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Default)]
 struct State {
     limit: Option<u64>,
     remaining: Option<u64>,
     reset_at: Option<Instant>,
     spent: bool,
+    /// While spent: when the next probe may go.
+    probe_at: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -43,27 +51,31 @@ impl PlanQuota {
     }
 
     /// Fail fast when the plan is known to be spent; forget it once the reset has passed.
+    /// Every `REPROBE_EVERY` one call goes through anyway, as a probe.
     pub fn check(&self) -> Result<()> {
         let mut st = self.lock();
         if !st.spent {
             return Ok(());
         }
-        match st.reset_at {
-            Some(t) if Instant::now() >= t => {
-                st.spent = false;
-                st.remaining = None;
-                Ok(())
-            }
-            reset_at => {
-                let mut e = Error::new(
-                    ErrorCode::DailyLimit,
-                    "the Knack plan's daily API limit is spent; not calling Knack until it resets",
-                );
-                e.retry_after_ms = reset_at
-                    .map(|t| t.saturating_duration_since(Instant::now()).as_millis() as u64);
-                Err(e)
-            }
+        let now = Instant::now();
+        if st.reset_at.is_some_and(|t| now >= t) {
+            st.spent = false;
+            st.remaining = None;
+            st.probe_at = None;
+            return Ok(());
         }
+        if st.probe_at.is_none_or(|t| now >= t) {
+            st.probe_at = Some(now + REPROBE_EVERY);
+            return Ok(());
+        }
+        let mut e = Error::new(
+            ErrorCode::DailyLimit,
+            "the Knack plan's daily API limit is spent; not calling Knack until it resets",
+        );
+        e.retry_after_ms = st
+            .reset_at
+            .map(|t| t.saturating_duration_since(now).as_millis() as u64);
+        Err(e)
     }
 
     /// Record what a response said.
@@ -76,17 +88,44 @@ impl PlanQuota {
             st.remaining = Some(r);
         }
         if let Some(d) = reset_in {
-            st.reset_at = Some(Instant::now() + d);
+            st.reset_at = Some(Instant::now() + d.min(MAX_RESET));
+        }
+    }
+
+    /// Knack answered a call with something other than the daily limit: the plan is not
+    /// spent (whatever was believed).
+    pub fn answered(&self) {
+        let mut st = self.lock();
+        if st.spent {
+            st.spent = false;
+            st.probe_at = None;
+            if st.remaining == Some(0) {
+                st.remaining = None;
+            }
         }
     }
 
     /// Knack refused a call because the daily limit is spent.
     pub fn mark_spent(&self, reset_in: Option<Duration>) {
         let mut st = self.lock();
+        let now = Instant::now();
         st.spent = true;
         st.remaining = Some(0);
-        // Without a reset time, assume an hour before trying again.
-        st.reset_at = Some(Instant::now() + reset_in.unwrap_or(Duration::from_secs(3600)));
+        st.reset_at = reset_in.map(|d| now + d.min(MAX_RESET));
+        st.probe_at = Some(now + REPROBE_EVERY);
+    }
+
+    /// Forget that the plan is spent (e.g. the plan was upgraded): the next call goes to Knack.
+    pub fn clear(&self) {
+        let mut st = self.lock();
+        st.spent = false;
+        st.probe_at = None;
+        st.remaining = None;
+    }
+
+    #[cfg(test)]
+    fn probe_now(&self) {
+        self.lock().probe_at = Some(Instant::now());
     }
 }
 
@@ -105,6 +144,38 @@ mod tests {
         assert_eq!(e.code(), "KNACK_DAILY_LIMIT");
         assert!(e.retry_after_ms.unwrap() <= 30);
         std::thread::sleep(Duration::from_millis(40));
+        assert!(q.check().is_ok());
+    }
+
+    #[test]
+    fn an_absurd_reset_is_capped_at_a_day() {
+        let q = PlanQuota::default();
+        q.mark_spent(Some(Duration::from_secs(u32::MAX as u64)));
+        assert!(q.snapshot().reset_in.unwrap() <= MAX_RESET);
+        q.observe(None, None, Some(Duration::from_secs(10 * 24 * 3600)));
+        assert!(q.snapshot().reset_in.unwrap() <= MAX_RESET);
+    }
+
+    #[test]
+    fn a_spent_plan_lets_one_probe_through_now_and_then_and_an_answer_clears_it() {
+        let q = PlanQuota::default();
+        // A 429 that said "daily" with no reset: latched, but not forever.
+        q.mark_spent(None);
+        assert_eq!(q.check().unwrap_err().code(), "KNACK_DAILY_LIMIT");
+        q.probe_now();
+        assert!(q.check().is_ok(), "the probe goes through");
+        assert!(q.check().is_err(), "only one probe per interval");
+        q.answered();
+        assert!(q.check().is_ok());
+        assert!(q.check().is_ok());
+    }
+
+    #[test]
+    fn clearing_the_latch_lets_calls_through_at_once() {
+        let q = PlanQuota::default();
+        q.mark_spent(Some(Duration::from_secs(3600)));
+        assert!(q.check().is_err());
+        q.clear();
         assert!(q.check().is_ok());
     }
 }

@@ -13,6 +13,45 @@ pub(crate) fn utf8(body: &[u8]) -> Result<&str> {
     std::str::from_utf8(body).map_err(|_| Error::bad_response("Knack's answer is not valid UTF-8"))
 }
 
+/// The deepest nesting of arrays and objects accepted in an answer, records included (a
+/// record is handed to JS as it came, and JS code that serialises it again, such as
+/// `res.json()`, must not overflow its stack).
+pub const MAX_DEPTH: usize = 100;
+
+/// Refuse JSON text nested deeper than `MAX_DEPTH`. One pass over the bytes: brackets
+/// inside strings do not count.
+pub(crate) fn check_depth(text: &str) -> Result<()> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Error::bad_response(format!(
+                        "Knack's answer is nested too deeply (more than {MAX_DEPTH} levels)"
+                    )));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 fn not_json(what: &str, e: serde_json::Error) -> Error {
     Error::bad_response(format!("Knack's answer is not {what}: {e}"))
 }
@@ -153,6 +192,8 @@ fn raw_record<'a>(raw: &'a RawValue) -> Result<RawRecord<'a>> {
 pub struct ListPage<'a> {
     pub total_pages: u64,
     pub current_page: u64,
+    /// `current_page` as the answer gave it (a number or a numeric string), if it did.
+    pub current_page_given: Option<u64>,
     pub total_records: u64,
     pub records: Vec<RawRecord<'a>>,
 }
@@ -170,6 +211,7 @@ pub fn list_page(body: &[u8]) -> Result<ListPage<'_>> {
         records: Option<Vec<&'a RawValue>>,
     }
     let text = utf8(body)?;
+    check_depth(text)?;
     let shape: Shape<'_> =
         serde_json::from_str(text).map_err(|e| not_json("a list of records", e))?;
     let records = shape
@@ -183,7 +225,8 @@ pub fn list_page(body: &[u8]) -> Result<ListPage<'_>> {
         .total_records
         .and_then(|c| c.get())
         .unwrap_or(records.len() as u64);
-    let current_page = shape.current_page.and_then(|c| c.get()).unwrap_or(1);
+    let current_page_given = shape.current_page.and_then(|c| c.get());
+    let current_page = current_page_given.unwrap_or(1);
     let total_pages = shape
         .total_pages
         .and_then(|c| c.get())
@@ -191,6 +234,7 @@ pub fn list_page(body: &[u8]) -> Result<ListPage<'_>> {
     Ok(ListPage {
         total_pages,
         current_page,
+        current_page_given,
         total_records,
         records,
     })
@@ -237,6 +281,7 @@ pub fn single_record(body: &[u8]) -> Result<(String, String)> {
     if !text.starts_with('{') {
         return Err(Error::bad_response("Knack's answer is not a record object"));
     }
+    check_depth(text)?;
     let w: Wrapped<'_> = serde_json::from_str(text).map_err(|e| not_json("a record", e))?;
     if let Some(inner) = w.record {
         if inner.get().starts_with('{') {
@@ -328,6 +373,29 @@ mod tests {
             list_page(deep.as_bytes()).unwrap_err().code(),
             "KNACK_BAD_RESPONSE"
         );
+    }
+
+    #[test]
+    fn records_nested_too_deeply_are_refused_whole() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        let list = format!(
+            r#"{{"records":[{{"id":"a","field_1_raw":{}}}]}}"#,
+            deep(100_000)
+        );
+        assert!(list_page(list.as_bytes())
+            .unwrap_err()
+            .message
+            .contains("nested too deeply"));
+        let one = format!(r#"{{"id":"a","field_1_raw":{}}}"#, deep(200));
+        assert_eq!(
+            single_record(one.as_bytes()).unwrap_err().code(),
+            "KNACK_BAD_RESPONSE"
+        );
+        // Brackets inside strings (escaped quotes too) are text, not nesting.
+        let text = format!(r#"{{"id":"a","f":"\"{}"}}"#, "[".repeat(1000));
+        assert!(single_record(text.as_bytes()).is_ok());
+        let fine = format!(r#"{{"id":"a","f":{}}}"#, deep(90));
+        assert!(single_record(fine.as_bytes()).is_ok());
     }
 
     #[test]

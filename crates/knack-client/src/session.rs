@@ -3,6 +3,7 @@
 //! answers to errors in the light of what the session knows (e.g. its expiry).
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::outcome::Outcome;
 use crate::response;
 use crate::secret::Secret;
 use crate::token::{self, Claims};
@@ -208,9 +209,11 @@ impl Session {
                 .with_request(reply.request));
         }
         let parsed = LoginUser::parse(&reply.body);
+        let (attempts, request) = (reply.attempts, reply.request.clone());
+        let answered = |e: Error| e.after_reply(attempts, &request, Outcome::Applied);
         // The answer carries the token: wipe our copy of it now.
         crate::secret::wipe_bytes(reply.body);
-        let user = parsed?;
+        let user = parsed.map_err(answered)?;
         if let Some(status) = user.approval_status.as_deref() {
             if status != "approved" {
                 return Err(Error::new(
@@ -219,7 +222,7 @@ impl Session {
                         "login failed: the account is not approved (approval_status \"{status}\")"
                     ),
                 )
-                .with_attempts(reply.attempts));
+                .with_attempts(attempts));
             }
         }
         let info = UserInfo {
@@ -228,11 +231,19 @@ impl Session {
             name: user.name.clone(),
             profile_keys: user.profile_keys.clone(),
         };
-        let session = Session::build(config, new_session_id()?, user.token, Some(remember), info)?;
+        // The token came from Knack: if it is malformed, that is Knack's answer at fault.
+        let session = Session::build(config, new_session_id()?, user.token, Some(remember), info)
+            .map_err(|e| match e.code {
+                ErrorCode::InvalidArgument => answered(Error::bad_response(format!(
+                    "Knack's login answer carries an unusable token: {}",
+                    e.message
+                ))),
+                _ => answered(e),
+            })?;
         if session.claims.user_id != user.id {
-            return Err(Error::bad_response(
+            return Err(answered(Error::bad_response(
                 "the login answer's token is for another user",
-            ));
+            )));
         }
         Ok(session)
     }
@@ -369,11 +380,15 @@ impl Session {
                 format!("unexpected status {s} ({})", said("no message")),
             ),
         };
+        let outcome = if reply.prior_unknown {
+            Outcome::Unknown
+        } else {
+            Outcome::Rejected
+        };
         Error::new(code, format!("{}: {message}", reply.request))
             .with_status(reply.status)
             .with_errors(errors)
-            .with_attempts(reply.attempts)
-            .with_request(reply.request.clone())
+            .after_reply(reply.attempts, &reply.request, outcome)
     }
 
     /// `GET /session/token`: ask Knack whether the token is still good and who it is.
@@ -383,11 +398,12 @@ impl Session {
         self.run(opts, |progress| async move {
             let call = Call::new(Method::GET, "/session/token");
             let reply = self.send(call, &progress).await?;
-            let (json, info) = KnackUser::from_session_body(&reply.body)?;
+            let (json, info) =
+                KnackUser::from_session_body(&reply.body).map_err(|e| reply.unusable(e))?;
             if info.id != self.claims.user_id {
-                return Err(Error::bad_response(
+                return Err(reply.unusable(Error::bad_response(
                     "Knack's token check names another user than the token",
-                ));
+                )));
             }
             *self.user.write().unwrap_or_else(|p| p.into_inner()) = info;
             Ok(json)

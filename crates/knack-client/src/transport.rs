@@ -9,6 +9,7 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::governor::{Governor, DEFAULT_PER_SECOND};
 use crate::klog;
+use crate::outcome::{AttemptEnd, AttemptLog};
 use crate::quota::PlanQuota;
 use crate::retry::{Failure, RetryPolicy};
 use crate::secret::Secret;
@@ -104,12 +105,45 @@ pub struct Reply {
     pub body: Bytes,
     pub attempts: u32,
     pub request: String,
+    /// An attempt before this answer may have reached Knack (its answer was lost).
+    pub prior_unknown: bool,
+}
+
+impl Reply {
+    /// An error about this 2xx answer's body: the request was applied.
+    pub fn unusable(&self, e: Error) -> Error {
+        e.after_reply(
+            self.attempts,
+            &self.request,
+            crate::outcome::Outcome::Applied,
+        )
+    }
 }
 
 /// What is known about one operation while it runs; survives a cut-off by the deadline.
 #[derive(Debug, Default)]
 pub struct Progress {
     pub attempts: AtomicU32,
+    /// The attempts of the operation's current request.
+    pub log: AttemptLog,
+    /// The method and path of the operation's current request.
+    request: Mutex<Option<String>>,
+}
+
+impl Progress {
+    /// The error for an operation cut off (aborted, deadline) with what its request did.
+    fn cut(&self, e: Error) -> Error {
+        let outcome = self.log.outcome();
+        let mut e = e
+            .with_attempts(self.attempts.load(Ordering::Relaxed))
+            .with_outcome(outcome);
+        e.request = self
+            .request
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        e
+    }
 }
 
 /// A snapshot of a transport's state, readable from JS.
@@ -217,9 +251,26 @@ pub struct Transport {
     pub(crate) metadata: tokio::sync::Mutex<Option<Arc<crate::metadata::AppMeta>>>,
     /// The Redis (URL, prefix) the governor shares its window through, if any.
     shared_redis: Mutex<Option<(String, Option<String>)>>,
+    /// The explicit proxy the pool was built with (its URL may hold a password).
+    proxy: Option<Secret>,
 }
 
-type Registry = Mutex<HashMap<(String, String), Arc<Transport>>>;
+/// A transport that no session has used for this long is dropped from the registry (its
+/// pool and caches freed); the next session of that app starts a new one.
+const IDLE_DROP: Duration = Duration::from_secs(300);
+
+struct Entry {
+    transport: Arc<Transport>,
+    last_used: Instant,
+}
+
+type Registry = Mutex<HashMap<(String, String), Entry>>;
+
+/// The registry key of a base URL: one transport (pool, governor, quota) per API origin and
+/// path, however the URL was spelt (`.../v1` and `.../v1/` are the same API).
+pub fn registry_key(base_url: &Url) -> String {
+    base_url.as_str().trim_end_matches('/').to_owned()
+}
 
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -262,19 +313,48 @@ fn describe(e: &reqwest::Error) -> String {
 
 impl Transport {
     /// The shared transport of (base URL, app id), created on first use.
+    ///
+    /// Settings that belong to the transport and cannot change once it exists (the proxy)
+    /// must agree with it: a different explicit `proxy` is refused, never silently ignored.
     pub fn shared(base_url: &Url, app_id: &str, opts: &TransportOptions) -> Result<Arc<Transport>> {
-        let key = (base_url.as_str().to_owned(), app_id.to_owned());
+        let key = (registry_key(base_url), app_id.to_owned());
         let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(t) = reg.get(&key) {
+        let now = Instant::now();
+        reg.retain(|_, e| {
+            Arc::strong_count(&e.transport) > 1 || now.duration_since(e.last_used) < IDLE_DROP
+        });
+        if let Some(e) = reg.get_mut(&key) {
+            let t = &e.transport;
+            let same_proxy = opts.proxy.as_deref() == t.proxy.as_ref().map(|p| p.expose());
+            if opts.proxy.is_some() && !same_proxy {
+                return Err(Error::invalid(
+                    "proxy differs from the one this app's sessions already use in this process: \
+                     every session of an app (same baseUrl and appId) shares one connection pool, \
+                     so give them all the same proxy",
+                ));
+            }
             if let Some(limit) = opts.rate_limit {
                 t.governor.set_per_second(limit);
             }
             t.share_window(opts)?;
+            e.last_used = now;
             return Ok(t.clone());
         }
         let t = Arc::new(Transport::new(base_url.clone(), app_id.to_owned(), opts)?);
-        reg.insert(key, t.clone());
+        reg.insert(
+            key,
+            Entry {
+                transport: t.clone(),
+                last_used: now,
+            },
+        );
         Ok(t)
+    }
+
+    /// How many transports the process holds (tests).
+    #[doc(hidden)]
+    pub fn registered() -> usize {
+        registry().lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// Start sharing the governor's window through Redis, if asked and not already so.
@@ -323,6 +403,7 @@ impl Transport {
             counters: Counters::default(),
             metadata: tokio::sync::Mutex::new(None),
             shared_redis: Mutex::new(None),
+            proxy: opts.proxy.as_deref().map(Secret::new),
         };
         t.share_window(opts)?;
         Ok(t)
@@ -448,14 +529,20 @@ impl Transport {
     ) -> Result<Reply> {
         let label = call.label();
         let url = self.url(call)?;
+        let log = &progress.log;
+        log.reset();
+        *progress.request.lock().unwrap_or_else(|p| p.into_inner()) = Some(label.clone());
         let mut attempt: u32 = 0;
         loop {
-            self.quota
-                .check()
-                .map_err(|e| e.with_attempts(attempt).with_request(label.clone()))?;
+            self.quota.check().map_err(|e| {
+                e.with_attempts(attempt)
+                    .with_request(label.clone())
+                    .with_outcome(log.outcome())
+            })?;
             self.governor.acquire().await;
             attempt += 1;
             progress.attempts.store(attempt, Ordering::Relaxed);
+            log.begin();
             self.counters.requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let outcome = tokio::time::timeout(
@@ -475,16 +562,26 @@ impl Transport {
                         Error::new(
                             ErrorCode::Timeout,
                             format!(
-                                "{label}: no complete answer within the per-attempt timeout of {}ms{}",
+                                "{label}: no complete answer within the per-attempt timeout of {}ms",
                                 policy.timeout.as_millis(),
-                                if call.idempotent { "" } else { " (the write may have been applied; not retried)" }
                             ),
                         ),
                         None,
                     )
                 }
                 Ok(Err(AttemptError::Fatal(e))) => {
-                    return Err(e.with_attempts(attempt).with_request(label));
+                    // Answers too large to read: the request itself was received.
+                    log.end(if e.status.is_some_and(|s| (200..300).contains(&s)) {
+                        AttemptEnd::Answered
+                    } else if e.status.is_some() {
+                        AttemptEnd::Rejected
+                    } else {
+                        AttemptEnd::NotSent
+                    });
+                    return Err(e
+                        .with_attempts(attempt)
+                        .with_request(label)
+                        .with_outcome(log.outcome()));
                 }
                 Ok(Err(AttemptError::Connect(msg))) => {
                     klog!(Info, "{label}: {msg} (attempt {attempt})");
@@ -498,17 +595,7 @@ impl Transport {
                     klog!(Info, "{label}: {msg} (attempt {attempt})");
                     (
                         Failure::AfterSend,
-                        Error::new(
-                            ErrorCode::Network,
-                            format!(
-                                "{label}: {msg}{}",
-                                if call.idempotent {
-                                    ""
-                                } else {
-                                    " (the write may have been applied; not retried)"
-                                }
-                            ),
-                        ),
+                        Error::new(ErrorCode::Network, format!("{label}: {msg}")),
                         None,
                     )
                 }
@@ -520,6 +607,9 @@ impl Transport {
                         "{label} -> {} in {elapsed}ms (attempt {attempt})",
                         resp.status
                     );
+                    if resp.status != 429 {
+                        self.quota.answered();
+                    }
                     match resp.status {
                         429 => {
                             let text =
@@ -529,6 +619,7 @@ impl Transport {
                                 || text.contains("daily")
                                 || text.contains("plan limit")
                             {
+                                log.end(AttemptEnd::Rejected);
                                 let reset = limits.plan_reset_ms.map(Duration::from_millis);
                                 self.quota.mark_spent(reset);
                                 let mut e = Error::new(
@@ -538,7 +629,8 @@ impl Transport {
                                 .with_status(429)
                                 .with_errors(crate::response::knack_errors(&resp.body))
                                 .with_attempts(attempt)
-                                .with_request(label);
+                                .with_request(label)
+                                .with_outcome(log.outcome());
                                 e.retry_after_ms = reset.map(|d| d.as_millis() as u64);
                                 return Err(e);
                             }
@@ -557,40 +649,46 @@ impl Transport {
                             Failure::Server,
                             Error::new(
                                 ErrorCode::ServerError,
-                                format!(
-                                    "{label}: Knack answered {}{}",
-                                    resp.status,
-                                    if call.idempotent {
-                                        ""
-                                    } else {
-                                        " (the write may have been applied; not retried)"
-                                    }
-                                ),
+                                format!("{label}: Knack answered {}", resp.status),
                             )
                             .with_status(resp.status)
                             .with_errors(crate::response::knack_errors(&resp.body)),
                             None,
                         ),
                         300..=399 => {
+                            log.end(AttemptEnd::Rejected);
                             return Err(Error::bad_response(format!(
                                 "{label}: Knack answered with a redirect ({}), which is refused so the token cannot be sent elsewhere",
                                 resp.status
                             ))
                             .with_status(resp.status)
                             .with_attempts(attempt)
-                            .with_request(label));
+                            .with_request(label)
+                            .with_outcome(log.outcome()));
                         }
                         status => {
+                            let prior_unknown = log.any_unknown_before_last();
+                            log.end(if (200..300).contains(&status) {
+                                AttemptEnd::Answered
+                            } else {
+                                AttemptEnd::Rejected
+                            });
                             return Ok(Reply {
                                 status,
                                 body: resp.body,
                                 attempts: attempt,
                                 request: label,
-                            })
+                                prior_unknown,
+                            });
                         }
                     }
                 }
             };
+            log.end(match failure {
+                Failure::Connect => AttemptEnd::NotSent,
+                Failure::RateLimited => AttemptEnd::Rejected,
+                Failure::Server | Failure::AfterSend | Failure::Timeout => AttemptEnd::Unknown,
+            });
             if policy.retry.should_retry(failure, call.idempotent, attempt) {
                 self.counters.retries.fetch_add(1, Ordering::Relaxed);
                 let pause = match wait {
@@ -611,6 +709,7 @@ impl Transport {
             }
             err.attempts = attempt;
             err.request = Some(label);
+            err.outcome = Some(log.outcome());
             return Err(err);
         }
     }
@@ -653,11 +752,11 @@ pub async fn guard<T>(
     };
     tokio::select! {
         biased;
-        _ = cancelled => Err(Error::aborted().with_attempts(progress.attempts.load(Ordering::Relaxed))),
-        _ = timed_out => Err(Error::new(
+        _ = cancelled => Err(progress.cut(Error::aborted())),
+        _ = timed_out => Err(progress.cut(Error::new(
             ErrorCode::Timeout,
             format!("the deadline of {}ms passed", deadline.map(|d| d.as_millis()).unwrap_or(0)),
-        ).with_attempts(progress.attempts.load(Ordering::Relaxed))),
+        ))),
         r = fut => r,
     }
 }

@@ -1,6 +1,7 @@
 //! View-based record requests: `/pages/{scene}/views/{view}/records[/{id}]`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
+use crate::outcome::Outcome;
 use crate::filters;
 use crate::response;
 use crate::session::{CallOptions, Session};
@@ -163,8 +164,7 @@ impl Session {
             let mut call = Call::new(Method::GET, prepared.path.clone());
             call.query = prepared.query_for_page(query.page);
             let reply = self.send(call, &progress).await?;
-            let page = response::list_page(&reply.body)
-                .map_err(|e| e.with_request(reply.request.clone()))?;
+            let page = response::list_page(&reply.body).map_err(|e| reply.unusable(e))?;
             Ok(page.to_js_json())
         })
         .await
@@ -177,11 +177,11 @@ impl Session {
         self.run(opts, |progress| async move {
             let call = Call::new(Method::GET, view.record_path(id));
             let reply = self.send(call, &progress).await?;
-            let (got, json) = response::single_record(&reply.body)?;
+            let (got, json) = response::single_record(&reply.body).map_err(|e| reply.unusable(e))?;
             if !got.eq_ignore_ascii_case(id) {
-                return Err(Error::bad_response(
+                return Err(reply.unusable(Error::bad_response(
                     "Knack answered with another record than the one asked for",
-                ));
+                )));
             }
             Ok(json)
         })
@@ -202,9 +202,11 @@ impl Session {
             let mut call = Call::new(Method::POST, view.records_path());
             call.body = Some(body);
             let reply = self.send(call, &progress).await?;
-            Ok(response::single_record(&reply.body)?.1)
+            let (_, json) = response::single_record(&reply.body).map_err(|e| reply.unusable(e))?;
+            Ok(json)
         })
         .await
+        .map_err(Error::for_write)
     }
 
     /// Update a record through a form view or an inline-editing table.
@@ -222,9 +224,17 @@ impl Session {
             let mut call = Call::new(Method::PUT, view.record_path(id));
             call.body = Some(body);
             let reply = self.send(call, &progress).await?;
-            Ok(response::single_record(&reply.body)?.1)
+            let (got, json) =
+                response::single_record(&reply.body).map_err(|e| reply.unusable(e))?;
+            if !got.eq_ignore_ascii_case(id) {
+                return Err(reply.unusable(Error::bad_response(
+                    "Knack answered with another record than the one updated",
+                )));
+            }
+            Ok(json)
         })
         .await
+        .map_err(Error::for_write)
     }
 
     /// Delete a record through a view with a delete link.
@@ -233,10 +243,18 @@ impl Session {
         validate::record_id("id", id)?;
         self.run(opts, |progress| async move {
             let call = Call::new(Method::DELETE, view.record_path(id));
-            let reply = self.send(call, &progress).await?;
-            response::deleted(&reply.body)
+            match self.send(call, &progress).await {
+                Ok(reply) => response::deleted(&reply.body).map_err(|e| reply.unusable(e)),
+                // A retry found the record gone after an attempt whose answer was lost: that
+                // attempt deleted it.
+                Err(e) if e.code == ErrorCode::NotFound && e.outcome() == Outcome::Unknown => {
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
         })
         .await
+        .map_err(Error::for_write)
     }
 }
 
