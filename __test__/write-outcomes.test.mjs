@@ -1,0 +1,154 @@
+// What a write did at Knack, as every error and bulk result tells it: never "not sent" for a
+// write Knack applied. The duplicate-write scenario of the hostile review: bulk creates with
+// faults after Knack applied them, then re-sending exactly the items marked attempted: false
+// leaves every record on the server exactly once.
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { KnackSession } from '../index.js'
+import { startFake, USERS, APP_ID } from './helpers/fake.mjs'
+
+let fake
+let opts
+let alice
+
+const MY_TICKETS = { scene: 'scene_1', view: 'view_1' }
+const NEW_TICKET = { scene: 'scene_1', view: 'view_2' }
+const EDIT_MINE = { scene: 'scene_1', view: 'view_3' }
+const ALL_TICKETS = { scene: 'scene_2', view: 'view_4' }
+const ALICE_TICKET = '0000000000000000000a1c01'
+
+before(async () => {
+  fake = await startFake(['--rate-limit', 'off'])
+  opts = { appId: APP_ID, baseUrl: fake.baseUrl, timeoutMs: 3000, retries: 3, rateLimit: false }
+})
+after(() => fake.stop())
+beforeEach(async () => {
+  await fake.reset()
+  alice = await KnackSession.login({ ...opts, ...USERS.alice })
+})
+
+async function ticketSubjects() {
+  const body = await fake.stored('object_3')
+  const records = Array.isArray(body) ? body : body.records
+  return records.map((r) => r.field_10)
+}
+
+const applied200 = (body) => ({ kind: 'status_after_apply', status: 200, body, content_type: 'application/json' })
+
+test('a create Knack applied but answered unusably says applied, with its attempt, never "not sent"', async () => {
+  const answers = [{ kind: 'invalid_json' }, applied200('{}'), applied200('{"record":{}}')]
+  for (const [i, fault] of answers.entries()) {
+    await fake.faults([{ ...fault, method: 'POST', path_contains: '/records', times: 1 }])
+    const err = await alice.createRecord({ ...NEW_TICKET, data: { field_10: `unusable ${i}` } }).catch((e) => e)
+    assert.equal(err.code, 'KNACK_BAD_RESPONSE', JSON.stringify(fault))
+    assert.equal(err.attempts, 1)
+    assert.equal(err.outcome, 'applied')
+    assert.match(err.message, /applied the write/)
+    assert.equal(err.request, 'POST /pages/scene_1/views/view_2/records')
+  }
+  const subjects = await ticketSubjects()
+  for (const i of [0, 1, 2]) assert.equal(subjects.filter((s) => s === `unusable ${i}`).length, 1)
+})
+
+test('updates and deletes answered unusably say applied; reads keep their attempt count', async () => {
+  await fake.faults([{ kind: 'invalid_json', method: 'PUT', times: 1 }])
+  const upd = await alice.updateRecord({ ...EDIT_MINE, id: ALICE_TICKET, data: { field_11: 'x' } }).catch((e) => e)
+  assert.equal(upd.outcome, 'applied')
+  assert.equal(upd.attempts, 1)
+  await fake.faults([{ kind: 'invalid_json', method: 'GET', path_contains: '/records', times: 1 }])
+  const list = await alice.getRecords(MY_TICKETS).catch((e) => e)
+  assert.equal(list.code, 'KNACK_BAD_RESPONSE')
+  assert.equal(list.attempts, 1)
+  assert.equal(list.request, 'GET /pages/scene_1/views/view_1/records')
+  await fake.faults([{ kind: 'invalid_json', method: 'GET', path_contains: '/records/', times: 1 }])
+  const one = await alice.getRecord({ ...MY_TICKETS, id: ALICE_TICKET }).catch((e) => e)
+  assert.equal(one.attempts, 1)
+})
+
+test('a create whose answer was lost after sending says it may have been applied', async () => {
+  for (const fault of [{ kind: 'reset_after' }, { kind: 'truncate' }, { kind: 'status_after_apply', status: 500, body: 'oops', content_type: 'text/plain' }]) {
+    await fake.faults([{ ...fault, method: 'POST', path_contains: '/records', times: 1 }])
+    const err = await alice.createRecord({ ...NEW_TICKET, data: { field_10: 'lost answer' } }).catch((e) => e)
+    assert.equal(err.outcome, 'unknown', fault.kind)
+    assert.equal(err.attempts, 1, 'a create is not sent twice')
+    assert.match(err.message, /may have been applied/)
+  }
+})
+
+test('a failed login before any request says not-sent; a validation error says rejected', async () => {
+  const err = await alice.createRecord({ ...NEW_TICKET, data: { field_11: 'no subject' } }).catch((e) => e)
+  assert.equal(err.code, 'KNACK_VALIDATION')
+  assert.equal(err.outcome, 'rejected')
+  assert.doesNotMatch(err.message, /may have been applied/)
+  const bad = await alice.createRecord({ scene: 'scene_1', view: 'nope', data: {} }).catch((e) => e)
+  assert.equal(bad.code, 'KNACK_INVALID_ARGUMENT')
+  assert.equal(bad.outcome, 'not-sent')
+})
+
+test('an aborted or deadline-cut write says it may have been applied, and names the request', async () => {
+  await fake.faults([{ kind: 'delay', ms: 1500, method: 'POST', path_contains: '/records', times: 1 }])
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(), 300)
+  const aborted = await alice.createRecord({ ...NEW_TICKET, data: { field_10: 'aborted' }, signal: ac.signal }).catch((e) => e)
+  assert.equal(aborted.code, 'KNACK_ABORTED')
+  assert.equal(aborted.outcome, 'unknown')
+  assert.equal(aborted.request, 'POST /pages/scene_1/views/view_2/records')
+  assert.match(aborted.message, /may have been applied/)
+
+  await fake.faults([{ kind: 'delay', ms: 1500, method: 'POST', path_contains: '/records', times: 1 }])
+  const s = await KnackSession.login({ ...opts, ...USERS.alice, deadlineMs: 300 })
+  const cut = await s.createRecord({ ...NEW_TICKET, data: { field_10: 'cut' } }).catch((e) => e)
+  assert.equal(cut.code, 'KNACK_TIMEOUT')
+  assert.equal(cut.outcome, 'unknown')
+  assert.match(cut.message, /may have been applied/)
+})
+
+test('a delete whose first answer was lost and whose retry finds no record has succeeded', async () => {
+  const carol = await KnackSession.login({ ...opts, ...USERS.carol })
+  await fake.faults([{ kind: 'reset_after', method: 'DELETE', times: 1 }])
+  await carol.deleteRecord({ ...ALL_TICKETS, id: ALICE_TICKET })
+  const deletes = (await fake.log()).filter((e) => e.method === 'DELETE')
+  assert.equal(deletes.length, 2, 'the retry went out')
+  assert.equal(deletes[1].status, 404)
+  // A delete of a record that was never there is still KNACK_NOT_FOUND.
+  const err = await carol.deleteRecord({ ...ALL_TICKETS, id: ALICE_TICKET }).catch((e) => e)
+  assert.equal(err.code, 'KNACK_NOT_FOUND')
+  assert.equal(err.outcome, 'rejected')
+})
+
+test('60 bulk creates with faults after apply: re-sending exactly the attempted: false items stores each record once', async () => {
+  const records = Array.from({ length: 60 }, (_, i) => ({ field_10: `bulk ${i}` }))
+  // Faults after Knack applied the write, spread over the batch, then the daily plan runs
+  // out mid-way: the rest is not sent.
+  await fake.faults([
+    { kind: 'invalid_json', method: 'POST', path_contains: '/records', times: 3 },
+    applied200('{}'),
+    { kind: 'reset_after', method: 'POST', path_contains: '/records', times: 3 },
+    { kind: 'status_after_apply', status: 502, body: '<html>Bad Gateway</html>', content_type: 'text/html', method: 'POST', path_contains: '/records', times: 3 },
+    { kind: 'truncate', method: 'POST', path_contains: '/records', times: 2 },
+  ].map((f) => ({ method: 'POST', path_contains: '/records', ...f })))
+  const stats = await fake.stats()
+  const used = stats.requests
+  await fake.config({ daily_limit: used + 40 })
+  const first = await alice.createRecords({ ...NEW_TICKET, records, concurrency: 4 })
+  assert.equal(first.length, 60)
+  const failedApplied = first.filter((r) => !r.ok && r.error.outcome === 'applied')
+  const failedUnknown = first.filter((r) => !r.ok && r.error.outcome === 'unknown')
+  assert.ok(failedApplied.length >= 4, `applied: ${failedApplied.length}`)
+  assert.ok(failedUnknown.length >= 5, `unknown: ${failedUnknown.length}`)
+  for (const r of [...failedApplied, ...failedUnknown]) assert.equal(r.attempted, true)
+  const resend = records.filter((_, i) => !first[i].ok && first[i].attempted === false)
+  assert.ok(resend.length >= 15, `not attempted: ${resend.length}`)
+  assert.ok(first.some((r) => !r.ok && r.error.code === 'KNACK_DAILY_LIMIT'))
+
+  // The plan resets (a new day at Knack), the app says so, and the rest goes.
+  await fake.config({ daily_limit: null })
+  alice.resetDailyLimit()
+  const second = await alice.createRecords({ ...NEW_TICKET, records: resend, concurrency: 4 })
+  assert.ok(second.every((r) => r.ok), JSON.stringify(second.filter((r) => !r.ok).map((r) => r.error.message)))
+
+  const subjects = await ticketSubjects()
+  for (let i = 0; i < 60; i++) {
+    assert.equal(subjects.filter((s) => s === `bulk ${i}`).length, 1, `bulk ${i}`)
+  }
+})
