@@ -26,6 +26,30 @@ export interface KnackFieldError {
   message: string
 }
 
+/**
+ * What a failed call did at Knack, as far as the client can know:
+ * - `'not-sent'`: nothing reached Knack (failed before sending, or no connection). Safe to send again.
+ * - `'rejected'`: Knack answered and refused it (4xx, 429): nothing was changed.
+ * - `'unknown'`: it may have reached Knack and the answer was lost (reset, timeout, 5xx, an
+ *   abort or deadline while in flight): a write may have been applied.
+ * - `'applied'`: Knack answered 2xx, so it did what was asked, but the answer was unusable.
+ *   Sending a create again would duplicate it.
+ */
+export type KnackOutcome = 'not-sent' | 'rejected' | 'unknown' | 'applied'
+
+/** What `JSON.stringify(error)` shows: no cause, no stack. */
+export interface KnackErrorJSON {
+  name: 'KnackError'
+  code: KnackErrorCode
+  message: string
+  status?: number
+  errors?: KnackFieldError[]
+  retryAfterMs?: number
+  attempts?: number
+  outcome?: KnackOutcome
+  request?: string
+}
+
 export declare class KnackError extends Error {
   constructor(
     code: KnackErrorCode,
@@ -35,6 +59,8 @@ export declare class KnackError extends Error {
       errors?: KnackFieldError[]
       retryAfterMs?: number
       attempts?: number
+      /** What the call did at Knack (see KnackOutcome). */
+      outcome?: KnackOutcome
       request?: string
       cause?: unknown
     },
@@ -49,8 +75,12 @@ export declare class KnackError extends Error {
   readonly retryAfterMs?: number
   /** Attempts made (0: failed before anything was sent). */
   readonly attempts?: number
+  /** What the call did at Knack: `'not-sent'`, `'rejected'`, `'unknown'` (a write may have been applied) or `'applied'`. */
+  readonly outcome?: KnackOutcome
   /** Method and path of the failed request, e.g. `GET /pages/scene_1/views/view_1/records`. */
   readonly request?: string
+  /** `{ name, code, message, status?, errors?, retryAfterMs?, attempts?, outcome?, request? }` (no cause, no stack). */
+  toJSON(): KnackErrorJSON
   static readonly codes: readonly KnackErrorCode[]
 }
 
@@ -78,8 +108,19 @@ export interface SessionOptions {
   secret?: string | string[]
   /** Proxy URL; otherwise `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply. */
   proxy?: string
-  /** Largest answer accepted, in bytes. Default 64 MiB. */
+  /** Largest answer accepted, in bytes (1024 to 4 GiB). Default 64 MiB. */
   maxBodyBytes?: number
+  /**
+   * Largest request body (`data` as JSON) or `filters` text sent, in UTF-8 bytes; larger
+   * ones are KNACK_INVALID_ARGUMENT before anything is sent. Default 16 MiB (16777216).
+   */
+  maxPayloadBytes?: number
+  /**
+   * Called by restore() when a stored record does not open (tampered, foreign, another
+   * secret) or an expired one cannot be deleted; default: a process warning (code
+   * `KNACK_STORE`). If it throws or rejects, that becomes a `KNACK_CALLBACK` warning.
+   */
+  onStoreError?: (error: KnackError) => void | Promise<void>
 }
 
 export interface LoginOptions extends SessionOptions {
@@ -90,10 +131,8 @@ export interface LoginOptions extends SessionOptions {
   signal?: AbortSignal
 }
 
-export interface RestoreOptions extends SessionOptions {
-  /** Called when a stored record does not open (tampered, foreign, another secret). */
-  onStoreError?: (error: KnackError) => void
-}
+/** Options of restore(): the session options (`onStoreError` is the one only restore() uses). */
+export interface RestoreOptions extends SessionOptions {}
 
 /** Any object with these methods is a store; it only ever sees sealed (encrypted) strings. */
 export interface TokenStore {
@@ -162,6 +201,8 @@ export interface ViewArgs {
   scene: string
   /** `view_N`. */
   view: string
+  /** For views on a child page: the parent record's id (sent as `{scene_slug}_id`). */
+  parentRecordId?: string
   signal?: AbortSignal
 }
 
@@ -173,12 +214,10 @@ export interface ListArgs extends ViewArgs {
   sortField?: string
   sortOrder?: 'asc' | 'desc'
   format?: 'raw' | 'html' | 'both'
-  /** For views on a child page: the parent record's id (sent as `{scene_slug}_id`). */
-  parentRecordId?: string
 }
 
 export interface PagingArgs extends ListArgs {
-  /** Stop after this many records. */
+  /** Stop after this many records (at least 1). */
   maxRecords?: number
   /** Pages fetched ahead of the consumer (1-64). Default 8. */
   prefetchPages?: number
@@ -223,7 +262,8 @@ export interface BulkArgs extends ViewArgs {
   concurrency?: number
   /** Stop (marking the rest not attempted) when the daily plan has this many calls left or fewer. */
   reserve?: number
-  onProgress?: (p: BulkProgress) => void
+  /** Called after each item. A throw or a rejected promise is contained (one `KNACK_CALLBACK` process warning per batch). */
+  onProgress?: (p: BulkProgress) => void | Promise<void>
 }
 
 export interface BulkProgress {
@@ -234,9 +274,17 @@ export interface BulkProgress {
   notAttempted: number
 }
 
+/**
+ * One item of a bulk call. A failed item says whether Knack processed it: `attempted: false`
+ * when it was never sent (stopped by the daily limit, the reserve or an abort; refused by the
+ * argument checks) or Knack turned it away with a 429 before processing it: every
+ * `attempted: false` item is safe to send again. `outcome` is what the call did at Knack
+ * (`'not-sent'` for every item skipped or refused before sending; `'rejected'`: refused,
+ * nothing changed; `'unknown'`: may have been applied; `'applied'`: do not send it again).
+ */
 export type BulkResult<R> =
   | { ok: true; record: R }
-  | { ok: false; attempted: boolean; error: KnackError }
+  | { ok: false; attempted: boolean; outcome: KnackOutcome; error: KnackError }
 
 /** Counters and limits of an app's shared transport. */
 export interface TransportStats {
@@ -286,7 +334,7 @@ export declare class KnackSession {
   /** Whether "remember me" applies; null when unknown. */
   readonly remember: boolean | null
 
-  /** The token itself (there is deliberately no token property). */
+  /** The token itself (there is deliberately no token property). KNACK_UNAUTHORIZED after logout(). */
   getToken(): string
   /** Save (or refresh) the session in its store (login() saves by itself). */
   save(): Promise<void>
@@ -307,6 +355,11 @@ export declare class KnackSession {
   deleteRecords(args: BulkArgs & { ids: string[] }): Promise<BulkResult<{ id: string }>[]>
   /** Counters and limits of this app's shared transport (shared by every session of the app). */
   stats(): TransportStats
+  /**
+   * Forget that the app's daily plan limit is spent (e.g. the plan was upgraded mid-day): the
+   * next call of any session of this app goes to Knack.
+   */
+  resetDailyLimit(): void
   toJSON(): {
     appId: string
     userId: string
@@ -318,5 +371,11 @@ export declare class KnackSession {
   }
 }
 
-/** Log level of the Rust core (`off`, `error`, `warn`, `info`, `debug`); default from `KNACK_SESSION_LOG`. */
-export declare function setLogLevel(level: 'off' | 'error' | 'warn' | 'info' | 'debug'): void
+/** Log levels of the Rust core, lower case. */
+export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug'
+
+/**
+ * Log level of the Rust core; overrides `KNACK_SESSION_LOG`. Exactly one of the `LogLevel`
+ * names (case-sensitive): anything else throws KNACK_INVALID_ARGUMENT.
+ */
+export declare function setLogLevel(level: LogLevel): void

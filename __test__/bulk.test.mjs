@@ -74,6 +74,13 @@ test('the daily limit stops the batch; the rest are marked not attempted', async
   assert.equal(ok + daily.length, 20)
   assert.ok(ok >= 5 && ok <= 7, `${ok} succeeded`)
   assert.ok(daily.filter((r) => r.attempted === false).length >= 12)
+  // Not attempted: never sent, or turned away by Knack's 429 before it processed anything.
+  for (const r of daily.filter((r) => r.attempted === false)) {
+    if (r.outcome === 'rejected') assert.equal(r.error.status, 429)
+    else assert.equal(r.outcome, 'not-sent')
+    assert.equal(r.error.outcome, r.outcome)
+  }
+  assert.ok(daily.filter((r) => r.outcome === 'not-sent').length >= 12)
   assert.equal((await fake.stats()).inserts, ok)
 })
 
@@ -98,4 +105,66 @@ test('aborting a batch marks the rest not attempted', async () => {
   assert.ok(results.some((r) => r.ok))
   assert.ok(results.some((r) => !r.ok && r.attempted === false && r.error.code === 'KNACK_ABORTED'))
   await fake.config({ latency_ms: 0 })
+})
+
+test('a create whose answer is lost or unusable after Knack applied it counts as attempted, never as not sent', async (t) => {
+  for (const fault of [
+    { kind: 'invalid_json' },
+    { kind: 'reset_after' },
+    { kind: 'truncate' },
+    { kind: 'status_after_apply', status: 500, body: 'oops', content_type: 'text/plain' },
+  ]) {
+    await t.test(fault.kind, async () => {
+      await fake.reset()
+      const s = await KnackSession.login({ appId: APP_ID, baseUrl: fake.baseUrl, rateLimit: false, ...USERS.alice })
+      await fake.faults([{ ...fault, method: 'POST', path_contains: '/views/view_2/records' }])
+      const [r] = await s.createRecords({ ...NEW_TICKET, records: [{ field_10: `faulted ${fault.kind}` }] })
+      assert.equal(r.ok, false)
+      assert.ok(r.error instanceof KnackError)
+      assert.equal(r.attempted, true, `${fault.kind}: ${r.error.code} attempts=${r.error.attempts} outcome=${r.error.outcome}`)
+      assert.ok(['unknown', 'applied'].includes(r.outcome), `outcome ${r.outcome}`)
+      if (r.error.outcome !== undefined) assert.equal(r.outcome, r.error.outcome)
+      assert.equal((await fake.stats()).inserts, 1, 'fake-knack applied the write')
+    })
+  }
+})
+
+test('every failed result says whether it was sent: outcome not-sent for skipped items after an abort', async () => {
+  await fake.config({ latency_ms: 30 })
+  const ac = new AbortController()
+  const reason = new Error('stop now')
+  const p = alice.createRecords({ ...NEW_TICKET, records: Array.from({ length: 40 }, (_, i) => ({ field_10: `o${i}` })), concurrency: 2, signal: ac.signal })
+  setTimeout(() => ac.abort(reason), 150)
+  const results = await p
+  await fake.config({ latency_ms: 0 })
+  const failed = results.filter((r) => !r.ok)
+  assert.ok(failed.length > 0)
+  for (const r of failed) {
+    assert.ok(['not-sent', 'unknown', 'applied'].includes(r.outcome), `outcome ${r.outcome}`)
+    assert.equal(r.attempted, r.outcome !== 'not-sent')
+    assert.equal(r.error.code, 'KNACK_ABORTED')
+    assert.equal(r.error.cause, reason)
+  }
+  const skipped = failed.filter((r) => !r.attempted)
+  assert.ok(skipped.length > 0)
+  for (const r of skipped) {
+    assert.equal(r.outcome, 'not-sent')
+    assert.equal(r.error.outcome, 'not-sent')
+  }
+})
+
+test('a bad item is not attempted and not sent; items skipped at the reserve are outcome not-sent', async () => {
+  await fake.config({ daily_limit: 20 })
+  const s = await KnackSession.login({ appId: APP_ID, baseUrl: fake.baseUrl, ...USERS.alice })
+  const left = s.stats().plan.remaining
+  const records = Array.from({ length: 12 }, (_, i) => ({ field_10: `q${i}` }))
+  records[0] = 'not an object'
+  const results = await s.createRecords({ ...NEW_TICKET, records, concurrency: 1, reserve: left - 2 })
+  assert.deepEqual([results[0].ok, results[0].attempted, results[0].outcome, results[0].error.code], [false, false, 'not-sent', 'KNACK_INVALID_ARGUMENT'])
+  assert.deepEqual(results.slice(1, 3).map((r) => r.ok), [true, true])
+  const skipped = results.slice(3)
+  for (const r of skipped) {
+    assert.deepEqual([r.ok, r.attempted, r.outcome, r.error.code], [false, false, 'not-sent', 'KNACK_DAILY_LIMIT'])
+    assert.equal(r.error.outcome, 'not-sent')
+  }
 })

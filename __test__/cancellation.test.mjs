@@ -133,3 +133,75 @@ test('aborted and timed-out calls do not keep the Node process alive', async () 
   assert.deepEqual(out.trim().split('\n').sort(), ['KNACK_ABORTED', 'KNACK_TIMEOUT'])
   assert.ok(Date.now() - t < 5000, `process lingered ${Date.now() - t} ms`)
 })
+
+test('thirty calls sharing one AbortSignal: no MaxListenersExceededWarning, and one abort cancels them all', async () => {
+  const s = KnackSession.fromToken(token, { appId: APP_ID, baseUrl: fake.baseUrl })
+  await fake.faults([{ kind: 'delay', ms: 5000, method: 'GET', times: 30 }])
+  const warnings = []
+  const onWarning = (w) => warnings.push(w)
+  process.on('warning', onWarning)
+  try {
+    const ac = new AbortController()
+    const calls = Array.from({ length: 30 }, () => s.getRecords({ ...MY_TICKETS, signal: ac.signal }).then(() => null, (e) => e))
+    await new Promise((r) => setTimeout(r, 100))
+    ac.abort()
+    const errors = await Promise.all(calls)
+    await fake.clearFaults()
+    for (const e of errors) {
+      assert.ok(e instanceof KnackError, String(e))
+      assert.equal(e.code, 'KNACK_ABORTED')
+    }
+    // A long-lived signal keeps no listener once its calls have settled.
+    const keep = new AbortController()
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 5 }, () => s.getRecords({ scene: 'scene_4', view: 'view_8', signal: keep.signal }).catch(() => {})))
+    }
+    await new Promise((r) => setTimeout(r, 20))
+  } finally {
+    process.off('warning', onWarning)
+    await fake.clearFaults()
+  }
+  const leaks = warnings.filter((w) => w.name === 'MaxListenersExceededWarning')
+  assert.deepEqual(leaks.map((w) => w.message), [])
+})
+
+test('an already aborted signal: KNACK_ABORTED with attempts 0 and outcome not-sent', async () => {
+  const s = KnackSession.fromToken(token, { appId: APP_ID, baseUrl: fake.baseUrl })
+  const signal = AbortSignal.abort()
+  for (const run of [
+    () => s.getRecords({ ...MY_TICKETS, signal }),
+    () => s.createRecord({ scene: 'scene_1', view: 'view_2', data: { field_10: 'x' }, signal }),
+    () => s.validate({ signal }),
+  ]) {
+    const err = await run().catch((e) => e)
+    assert.equal(err.code, 'KNACK_ABORTED')
+    assert.equal(err.attempts, 0)
+    assert.equal(err.outcome, 'not-sent')
+  }
+  assert.equal((await fake.log()).length, 0)
+})
+
+test('an abort error keeps what the native error knew: attempts, request and outcome', async () => {
+  const { abortedError } = await import('../lib/signal.js')
+  const reason = new Error('gone')
+  const native = new KnackError('KNACK_ABORTED', 'cancelled', { attempts: 2, request: 'POST /pages/scene_1/views/view_2/records', outcome: 'unknown' })
+  const err = abortedError(AbortSignal.abort(reason), native)
+  assert.equal(err.code, 'KNACK_ABORTED')
+  assert.equal(err.cause, reason)
+  assert.equal(err.attempts, 2)
+  assert.equal(err.request, 'POST /pages/scene_1/views/view_2/records')
+  assert.equal(err.outcome, 'unknown')
+  // Through the API: an abort while Knack holds a write reports that it was sent.
+  const s = KnackSession.fromToken(token, { appId: APP_ID, baseUrl: fake.baseUrl })
+  await fake.faults([{ kind: 'delay', ms: 3000, method: 'POST' }])
+  // Let the governor's window (earlier tests' calls) pass, so the write is sent at once.
+  await new Promise((r) => setTimeout(r, 1100))
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(reason), 300)
+  const live = await s.createRecord({ scene: 'scene_1', view: 'view_2', data: { field_10: 'slow' }, signal: ac.signal }).catch((e) => e)
+  assert.equal(live.code, 'KNACK_ABORTED')
+  assert.equal(live.cause, reason)
+  assert.ok(live.attempts >= 1)
+  assert.notEqual(live.outcome, 'not-sent')
+  await fake.clearFaults()
+})

@@ -194,3 +194,26 @@ test("a later session's different proxy is refused loudly, not ignored", () => {
     return true
   })
 })
+
+test("Knack's Retry-After beyond a second is waited out, and retryAfterMs is the wait applied", async () => {
+  let calls = 0
+  const srv = await scripted(() => {
+    calls++
+    if (calls % 2 === 1) return { status: 429, headers: { 'retry-after': '2', 'content-type': 'text/plain' }, body: 'Rate limit exceeded' }
+    return { body: JSON.stringify({ total_pages: 1, current_page: 1, total_records: 1, records: [rec(1)] }) }
+  })
+  try {
+    const s = KnackSession.fromToken(TOKEN, { appId: APP_ID, baseUrl: srv.baseUrl, rateLimit: { perSecond: 10 } })
+    const t0 = Date.now()
+    const page = await s.getRecords(VIEW)
+    const waited = Date.now() - t0
+    assert.equal(page.records.length, 1)
+    assert.ok(waited >= 1900, `retried after ${waited} ms`)
+    const noRetry = KnackSession.fromToken(TOKEN, { appId: APP_ID, baseUrl: srv.baseUrl, rateLimit: { perSecond: 10 }, retries: 0 })
+    const err = await noRetry.getRecords(VIEW).catch((e) => e)
+    assert.equal(err.code, 'KNACK_RATE_LIMITED')
+    assert.equal(err.retryAfterMs, 2000)
+  } finally {
+    srv.close()
+  }
+})

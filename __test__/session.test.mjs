@@ -174,3 +174,50 @@ test('validate() asks Knack who the token belongs to', async () => {
 test('the constructor is closed: sessions come from login, fromToken or restore', () => {
   assert.throws(() => new KnackSession(), { code: 'KNACK_INVALID_ARGUMENT' })
 })
+
+test('getToken() after logout() throws KNACK_UNAUTHORIZED', async () => {
+  const s = await KnackSession.login({ ...opts, ...USERS.alice })
+  assert.equal(typeof s.getToken(), 'string')
+  await s.logout()
+  assert.throws(() => s.getToken(), (e) => {
+    assert.ok(e instanceof KnackError)
+    assert.equal(e.code, 'KNACK_UNAUTHORIZED')
+    return true
+  })
+  await assert.rejects(s.validate(), { code: 'KNACK_UNAUTHORIZED' })
+})
+
+test('JSON.stringify(KnackError) carries name, code, message and details, not the cause or stack', async () => {
+  const err = await KnackSession.login({ ...opts, email: USERS.alice.email, password: 'wrong-secret-pw' }).catch((e) => e)
+  const json = JSON.parse(JSON.stringify(err))
+  assert.equal(json.name, 'KnackError')
+  assert.equal(json.code, 'KNACK_LOGIN_FAILED')
+  assert.equal(json.message, err.message)
+  assert.ok(json.message.length > 0)
+  assert.equal(json.status, 401)
+  assert.equal(json.request, err.request)
+  assert.equal(json.attempts, err.attempts)
+  assert.ok(!('stack' in json) && !('cause' in json))
+  const made = new KnackError('KNACK_SERVER_ERROR', 'may have been applied', {
+    status: 500,
+    errors: [{ message: 'boom' }],
+    retryAfterMs: 10,
+    attempts: 1,
+    outcome: 'unknown',
+    request: 'POST /x',
+    cause: new Error('inner secret'),
+  })
+  assert.equal(made.outcome, 'unknown')
+  assert.deepEqual(JSON.parse(JSON.stringify(made)), {
+    name: 'KnackError',
+    code: 'KNACK_SERVER_ERROR',
+    message: 'may have been applied',
+    status: 500,
+    errors: [{ message: 'boom' }],
+    retryAfterMs: 10,
+    attempts: 1,
+    outcome: 'unknown',
+    request: 'POST /x',
+  })
+  assert.deepEqual(JSON.parse(JSON.stringify(new KnackError('KNACK_TIMEOUT', 'late'))), { name: 'KnackError', code: 'KNACK_TIMEOUT', message: 'late' })
+})

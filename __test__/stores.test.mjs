@@ -251,3 +251,21 @@ test('RedisStore: tampered and foreign records are rejected; an unreachable Redi
   const err = await KnackSession.restore('A'.repeat(43), { ...opts, store: down }).catch((e) => e)
   assert.equal(err.code, 'KNACK_STORE')
 })
+
+test('util.inspect and JSON.stringify of a RedisStore show no password from its URL', async () => {
+  const { inspect } = await import('node:util')
+  const password = 'hunter2-redis-password'
+  const store = new RedisStore({ url: `redis://:${password}@127.0.0.1:1/0`, secret: SECRET, prefix: 'inspect:' })
+  const shown = [
+    inspect(store, { showHidden: true, depth: 10 }),
+    inspect(store, { showHidden: true, depth: 10, getters: true }),
+    JSON.stringify(store),
+    String(store),
+    JSON.stringify(Object.getOwnPropertyDescriptors(store), (k, v) => (typeof v === 'symbol' ? String(v) : v)),
+    Object.getOwnPropertySymbols(store).map((sym) => inspect(store[sym], { showHidden: true, depth: 10 })).join('\n'),
+  ].join('\n')
+  assert.ok(!shown.includes(password), `the Redis password is visible:\n${shown}`)
+  // The session layer still finds the URL to share the rate limit through this store.
+  const baseUrl = fake.baseUrl.replace('127.0.0.1', 'localhost')
+  assert.ok(KnackSession.fromToken(await fake.token(USERS.alice.email), { ...opts, baseUrl, rateLimit: { perSecond: 5, redis: store } }))
+})

@@ -16,6 +16,9 @@ import type {
   KnackUser,
   Filters,
   SessionOptions,
+  KnackOutcome,
+  KnackErrorJSON,
+  LogLevel,
 } from 'knack-session'
 
 interface Ticket extends KnackRecord {
@@ -24,6 +27,8 @@ interface Ticket extends KnackRecord {
 }
 
 async function main(): Promise<void> {
+  const level: LogLevel = 'warn'
+  setLogLevel(level)
   setLogLevel('off')
   const common: SessionOptions = {
     appId: '5f0c0ffee0c0ffee0c0ffee1',
@@ -33,6 +38,8 @@ async function main(): Promise<void> {
     retries: 2,
     rateLimit: { perSecond: 10 },
     maxBodyBytes: 1 << 20,
+    maxPayloadBytes: 1 << 20,
+    onStoreError: async (e) => void e.code,
   }
   const controller = new AbortController()
   const s: KnackSession = await KnackSession.login({
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
   const summary: PagingSummary | null = it.summary
   const all = await t.getAllRecords({ scene: 'scene_1', view: 'view_1', filters: [{ field: 'field_12', operator: 'is', value: 'New' }] })
   const allSummary: PagingSummary | null = all.summary
-  const one: KnackRecord = await t.getRecord({ scene: 'scene_1', view: 'view_1', id: all[0].id })
+  const one: KnackRecord = await t.getRecord({ scene: 'scene_1', view: 'view_1', id: all[0].id, parentRecordId: all[0].id })
   const created: Ticket = await t.createRecord<Ticket>({ scene: 'scene_1', view: 'view_2', data: { field_10: 'Help' } })
   const updated: KnackRecord = await t.updateRecord({ scene: 'scene_1', view: 'view_3', id: created.id, data: { field_13: 2 } })
   await t.deleteRecord({ scene: 'scene_2', view: 'view_4', id: updated.id })
@@ -85,16 +92,21 @@ async function main(): Promise<void> {
     records: [{ field_10: 'a' }],
     concurrency: 2,
     reserve: 100,
-    onProgress: (p) => void p.done,
+    onProgress: async (p) => void p.done,
+    parentRecordId: undefined,
   })
   for (const r of bulk) {
     if (r.ok) void r.record.field_10
-    else void [r.attempted, r.error.code]
+    else {
+      const outcome: KnackOutcome = r.outcome
+      void [r.attempted, r.error.code, outcome]
+    }
   }
   await t.updateRecords({ scene: 'scene_2', view: 'view_4', records: [{ id: created.id, data: { field_12: 'Closed' } }] })
   await t.deleteRecords({ scene: 'scene_2', view: 'view_4', ids: [created.id] })
   const stats: TransportStats = t.stats()
   const left: number | undefined = stats.plan.remaining
+  t.resetDailyLimit()
   const secret = 'x'.repeat(32)
   const stores: TokenStore[] = [
     new MemoryStore({ maxEntries: 100 }),
@@ -113,6 +125,16 @@ async function main(): Promise<void> {
   await back?.logout()
   const mw: KnackMiddleware = knackSession({ ...common, secret, store: stores[1], cookie: { secure: true, sameSite: 'Lax' } })
   const nextAuth: KnackNextAuth = createKnackAuth({ ...common, secret, allowToken: true, tokenCacheMs: 1000 })
+  const guarded: KnackMiddleware = knackSession({
+    ...common,
+    secret,
+    tokenValidation: { perSecond: 2, burst: 4, refusedCacheMs: 60_000 },
+    allowFormLogin: false,
+    allowedOrigins: ['https://app.example.com'],
+    trustProxy: true,
+    onError: (err, { where, request }) => void [err instanceof KnackError ? err.code : err, where, request],
+  })
+  void guarded
   const GET = nextAuth.withSession(async (_req, { session }) => Response.json(await session.getRecords({ scene: 'scene_1', view: 'view_1' })))
   const res: Response = await GET(new Request('http://localhost/api'))
   const status: number = statusFor(new KnackError('KNACK_FORBIDDEN', 'no'))
@@ -129,8 +151,10 @@ try {
     const retryAfter: number | undefined = e.retryAfterMs
     const fields: string[] = (e.errors ?? []).map((x) => `${x.field ?? ''}:${x.type ?? ''}:${x.message}`)
     const all: readonly KnackErrorCode[] = KnackError.codes
-    void [code, status, attempts, retryAfter, fields, all, e.request]
+    const outcome: KnackOutcome | undefined = e.outcome
+    const json: KnackErrorJSON = e.toJSON()
+    void [code, status, attempts, retryAfter, fields, all, e.request, outcome, json.message]
   }
 }
-const err = new KnackError('KNACK_TIMEOUT', 'x', { status: 504, attempts: 2 })
+const err = new KnackError('KNACK_TIMEOUT', 'x', { status: 504, attempts: 2, outcome: 'unknown' })
 void err

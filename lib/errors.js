@@ -20,25 +20,48 @@ const CODES = Object.freeze([
   'KNACK_INTERNAL',
 ])
 
+/** The details a KnackError carries besides code and message (also what toJSON() shows). */
+const DETAILS = Object.freeze(['status', 'errors', 'retryAfterMs', 'attempts', 'outcome', 'request'])
+
+/** What a failed call did at Knack (the native layer sets it on every error it makes). */
+const OUTCOMES = Object.freeze(['not-sent', 'rejected', 'unknown', 'applied'])
+
 class KnackError extends Error {
   /**
    * @param {string} code one of KnackError.codes
    * @param {string} message
-   * @param {object} [details] status, errors, retryAfterMs, attempts, request, cause
+   * @param {object} [details]
+   * @param {number} [details.status] HTTP status of Knack's last answer
+   * @param {object[]} [details.errors] Knack's `[{ field, type, message }]`
+   * @param {number} [details.retryAfterMs] how long Knack asked to wait (rate and daily limits)
+   * @param {number} [details.attempts] attempts made (0: nothing was sent)
+   * @param {'not-sent' | 'rejected' | 'unknown' | 'applied'} [details.outcome] what the call
+   *   did at Knack: 'not-sent' (nothing reached Knack), 'rejected' (Knack refused it with a
+   *   4xx or 429: nothing changed), 'unknown' (it may have reached Knack: a write may have
+   *   been applied), 'applied' (Knack answered 2xx, but the answer was unusable)
+   * @param {string} [details.request] method and path, e.g. 'GET /pages/scene_1/views/view_1/records'
+   * @param {unknown} [details.cause]
    */
   constructor(code, message, details = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.name = 'KnackError'
     this.code = code
-    if (details.status !== undefined) this.status = details.status
-    if (details.errors !== undefined) this.errors = details.errors
-    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs
-    if (details.attempts !== undefined) this.attempts = details.attempts
-    if (details.request !== undefined) this.request = details.request
+    for (const key of DETAILS) {
+      if (details[key] !== undefined) this[key] = details[key]
+    }
   }
 
   static get codes() {
     return CODES
+  }
+
+  /** `{ name, code, message, status?, errors?, retryAfterMs?, attempts?, outcome?, request? }`: no cause, no stack. */
+  toJSON() {
+    const out = { name: this.name, code: this.code, message: this.message }
+    for (const key of DETAILS) {
+      if (this[key] !== undefined) out[key] = this[key]
+    }
+    return out
   }
 }
 
@@ -72,8 +95,18 @@ function fromNative(e) {
   return new KnackError('KNACK_INTERNAL', `knack-session internal error: ${text || String(e)}`, { cause: e })
 }
 
-function invalid(message) {
-  return new KnackError('KNACK_INVALID_ARGUMENT', message)
+function invalid(message, cause) {
+  return new KnackError('KNACK_INVALID_ARGUMENT', message, cause === undefined ? undefined : { cause })
 }
 
-module.exports = { KnackError, fromNative, invalid, CODES }
+/** A printable message for anything thrown (never throws itself). */
+function messageOf(e) {
+  try {
+    if (e !== null && typeof e === 'object' && typeof e.message === 'string') return e.message
+    return String(e)
+  } catch {
+    return 'unprintable error'
+  }
+}
+
+module.exports = { KnackError, fromNative, invalid, messageOf, CODES, OUTCOMES }

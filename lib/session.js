@@ -1,139 +1,122 @@
 'use strict'
-// The KnackSession facade: checks argument types, links AbortSignals, JSON-parses record
-// data that Rust hands over as text, and turns native errors into KnackError. All HTTP,
-// retry, rate and token logic lives in Rust.
+// The KnackSession facade: checks arguments (through lib/options.js), links AbortSignals,
+// JSON-parses record data that Rust hands over as text, and turns native errors into
+// KnackError. All HTTP, retry, rate and token logic lives in Rust.
 
 const util = require('node:util')
 const { NativeSession, CancelHandle } = require('../binding.js')
-const { MemoryStore, sealerFor, checkStore, REDIS_URL } = require('./stores')
-const { KnackError, fromNative, invalid } = require('./errors')
+const { MemoryStore, sealerFor } = require('./stores')
+const { KnackError, fromNative, invalid, messageOf } = require('./errors')
 const { checkSignal, link, abortedError } = require('./signal')
+const { sessionOptions, callArgs, bulkItem } = require('./options')
 
 const INTERNAL = Symbol('knack-session.internal')
+const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/
 
-function isObject(v) {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function optString(o, key) {
-  const v = o[key]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'string') throw invalid(`${key} must be a string`)
-  return v
-}
-
-function optNumber(o, key) {
-  const v = o[key]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${key} must be a finite number`)
-  return v
-}
-
-function optBoolean(o, key) {
-  const v = o[key]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'boolean') throw invalid(`${key} must be a boolean`)
-  return v
-}
-
-/** SessionOptions -> the flat native options. */
+/** SessionOptions -> the flat native options (checked; only NativeOptions fields). */
 function nativeOptions(opts) {
-  if (!isObject(opts)) throw invalid('options must be an object with at least appId')
-  const appId = opts.appId
-  if (typeof appId !== 'string' || appId === '') throw invalid('appId must be a non-empty string')
-  let rateLimit
-  let rateLimitRedis
-  let rateLimitRedisPrefix
-  const rl = opts.rateLimit
-  if (rl === false) rateLimit = 0
-  else if (rl === undefined || rl === null || rl === true) rateLimit = undefined
-  else if (isObject(rl)) {
-    if (rl.perSecond !== undefined && (typeof rl.perSecond !== 'number' || !(rl.perSecond > 0))) {
-      throw invalid('rateLimit.perSecond must be a positive number')
-    }
-    rateLimit = rl.perSecond
-    if (rl.redis !== undefined) {
-      if (typeof rl.redis === 'string') rateLimitRedis = rl.redis
-      else if (rl.redis && rl.redis[REDIS_URL]) {
-        rateLimitRedis = rl.redis[REDIS_URL].url
-        rateLimitRedisPrefix = rl.redis[REDIS_URL].prefix
-      } else throw invalid('rateLimit.redis must be a redis:// URL or a RedisStore')
-      if (rl.prefix !== undefined) {
-        if (typeof rl.prefix !== 'string') throw invalid('rateLimit.prefix must be a string')
-        rateLimitRedisPrefix = rl.prefix
-      }
-    }
-  } else throw invalid('rateLimit must be false or { perSecond, redis? }')
-  return {
-    appId,
-    baseUrl: optString(opts, 'baseUrl'),
-    timeoutMs: optNumber(opts, 'timeoutMs'),
-    deadlineMs: optNumber(opts, 'deadlineMs'),
-    retries: optNumber(opts, 'retries'),
-    rateLimit,
-    proxy: optString(opts, 'proxy'),
-    maxBodyBytes: optNumber(opts, 'maxBodyBytes'),
-    remember: optBoolean(opts, 'remember'),
-    rateLimitRedis,
-    rateLimitRedisPrefix,
-  }
+  return sessionOptions(opts, 'fromToken').native
 }
 
 let defaultStore = null
-/** The process-wide MemoryStore used when no store is given. */
-function storeOf(opts) {
-  if (opts.store === undefined || opts.store === null) {
+/** The store of checked options: the given one, or the process-wide MemoryStore. */
+function storeOf(store) {
+  if (store === undefined) {
     defaultStore = defaultStore ?? new MemoryStore()
     return defaultStore
   }
-  return checkStore(opts.store)
+  return store
 }
 
 function storeError(e, what) {
-  if (e instanceof KnackError) return e.code === 'KNACK_STORE' ? e : new KnackError('KNACK_STORE', `${what}: ${e.message}`, { cause: e })
-  return new KnackError('KNACK_STORE', `${what}: ${e && e.message ? e.message : String(e)}`, { cause: e })
+  if (e instanceof KnackError && e.code === 'KNACK_STORE') return e
+  return new KnackError('KNACK_STORE', `${what}: ${messageOf(e)}`, { cause: e })
 }
 
 function remainingMs(info) {
   return Math.max(0, info.expiresAt - Date.now())
 }
 
-function requireString(o, key) {
-  const v = o[key]
-  if (typeof v !== 'string' || v === '') throw invalid(`${key} must be a non-empty string`)
-  return v
+/** A caller's callback failed: say so once, as a process warning (it must not break us). */
+function callbackFailed(name, e) {
+  process.emitWarning(`knack-session: the ${name} callback failed: ${messageOf(e)}`, { code: 'KNACK_CALLBACK' })
 }
 
-function viewArgs(args, what) {
-  if (!isObject(args)) throw invalid(`${what} needs an options object like { scene, view }`)
-  return [requireString(args, 'scene'), requireString(args, 'view')]
-}
-
-/** Query options -> the native query (filters as JSON text). */
-function nativeQuery(q) {
-  const [scene, view] = viewArgs(q, 'this call')
-  let filters
-  if (q.filters !== undefined && q.filters !== null) {
-    if (typeof q.filters === 'string') filters = q.filters
-    else if (typeof q.filters === 'object') filters = JSON.stringify(q.filters)
-    else throw invalid('filters must be { match, rules } or an array of rules')
+/**
+ * Call a caller's callback: a throw or a rejected promise goes to `onError`, never further
+ * (no unhandled rejection, no exception out of our code).
+ */
+function invoke(fn, onError) {
+  let r
+  try {
+    r = fn()
+  } catch (e) {
+    onError(e)
+    return
   }
+  if (r !== null && (typeof r === 'object' || typeof r === 'function')) {
+    try {
+      const then = r.then
+      if (typeof then === 'function') then.call(r, undefined, onError)
+    } catch (e) {
+      onError(e)
+    }
+  }
+}
+
+/** A record that did not open (or a store failure on the way): to onStoreError, else a warning. */
+function reportStoreError(onStoreError, err) {
+  if (onStoreError === undefined) {
+    process.emitWarning(err.message, { code: 'KNACK_STORE' })
+    return
+  }
+  invoke(
+    () => onStoreError(err),
+    (e) => callbackFailed('onStoreError', e),
+  )
+}
+
+/** Checked query args -> the native query (filters already JSON text). */
+function nativeQuery(a) {
   return {
-    scene,
-    view,
-    page: optNumber(q, 'page'),
-    rowsPerPage: optNumber(q, 'rowsPerPage'),
-    filters,
-    sortField: optString(q, 'sortField'),
-    sortOrder: optString(q, 'sortOrder'),
-    format: optString(q, 'format'),
-    parentRecordId: optString(q, 'parentRecordId'),
+    scene: a.scene,
+    view: a.view,
+    page: a.page,
+    rowsPerPage: a.rowsPerPage,
+    filters: a.filters,
+    sortField: a.sortField,
+    sortOrder: a.sortOrder,
+    format: a.format,
+    parentRecordId: a.parentRecordId,
   }
 }
 
-function dataText(args) {
-  if (!isObject(args.data)) throw invalid('data must be an object of field values, e.g. { field_1: "x" }')
-  return JSON.stringify(args.data)
+function pagingOptions(a) {
+  return { maxRecords: a.maxRecords, prefetchPages: a.prefetchPages, strict: a.strict }
+}
+
+/**
+ * The native record calls (getRecord, createRecord, updateRecord, deleteRecord) do not take
+ * parentRecordId yet (binding.d.ts): it is accepted and checked, and will be passed as the
+ * last-but-one argument once they do.
+ */
+const NATIVE_RECORD_CALLS_TAKE_PARENT = false
+function parentArg(a) {
+  return NATIVE_RECORD_CALLS_TAKE_PARENT ? [a.parentRecordId] : []
+}
+
+/**
+ * Whether Knack processed (or may have processed) the request behind a failed bulk item:
+ * false when nothing was sent, or when Knack turned it away with a 429 (rate or daily
+ * limit) before processing it. Every `attempted: false` item is safe to send again (it
+ * cannot duplicate); for the others `outcome` says more ('rejected': refused, nothing
+ * changed; 'unknown': may have been applied; 'applied').
+ */
+function wasAttempted(error) {
+  if (error.outcome === undefined) return (error.attempts ?? 0) > 0
+  if (error.outcome === 'not-sent') return false
+  if (error.outcome === 'rejected' && error.status === 429) return false
+  return true
 }
 
 /** Run a native async call with the caller's AbortSignal; map errors to KnackError. */
@@ -144,7 +127,7 @@ async function call(signal, fn) {
     return await fn(handle)
   } catch (e) {
     const err = fromNative(e)
-    if (err.code === 'KNACK_ABORTED' && s && s.reason !== undefined) throw abortedError(s, err)
+    if (err.code === 'KNACK_ABORTED' && s && s.aborted) throw abortedError(s, err)
     throw err
   } finally {
     dispose()
@@ -222,15 +205,19 @@ class KnackSession {
   #info
   #store
   #secret
+  #maxPayloadBytes
+  #loggedOut = false
 
   /** @private use KnackSession.login / fromToken / restore */
-  constructor(token, native, store = null) {
+  constructor(token, native, store = null, opts = {}) {
     if (token !== INTERNAL) {
       throw invalid('use KnackSession.login(), KnackSession.fromToken() or KnackSession.restore()')
     }
     this.#native = native
     this.#info = native.info()
     this.#store = store
+    this.#secret = opts.secret
+    this.#maxPayloadBytes = opts.maxPayloadBytes
   }
 
   /**
@@ -238,14 +225,11 @@ class KnackSession {
    * MemoryStore) before this resolves; if saving fails, login fails and nothing is kept.
    */
   static async login(opts) {
-    const native = nativeOptions(opts)
-    const email = requireString(opts, 'email')
-    const password = requireString(opts, 'password')
-    const store = storeOf(opts)
-    const sealer = sealerFor(store, opts.secret)
-    const n = await call(opts.signal, (h) => NativeSession.login(native, email, password, h))
-    const session = new KnackSession(INTERNAL, n, store)
-    session.#secret = opts.secret
+    const o = sessionOptions(opts, 'login')
+    const store = storeOf(o.store)
+    const sealer = sealerFor(store, o.secret)
+    const n = await call(o.signal, (h) => NativeSession.login(o.native, o.email, o.password, h))
+    const session = new KnackSession(INTERNAL, n, store, o)
     await session.#save(sealer)
     return session
   }
@@ -266,15 +250,16 @@ class KnackSession {
 
   /**
    * Load a session saved by login(). Resolves null when the id is unknown, expired, or its
-   * record does not open (tampered, foreign, another secret); the latter is reported through
-   * `onStoreError` (default: a process warning), never thrown.
+   * record does not open (tampered, foreign, another secret); the latter, and a failure to
+   * delete an expired record, are reported through `onStoreError` (default: a process
+   * warning), never thrown. A throwing onStoreError becomes a KNACK_CALLBACK warning.
    */
   static async restore(id, opts) {
     if (typeof id !== 'string') throw invalid('id must be a string')
-    const native = nativeOptions(opts)
-    const store = storeOf(opts)
-    const sealer = sealerFor(store, opts.secret)
-    if (!/^[A-Za-z0-9_-]{16,128}$/.test(id)) return null
+    const o = sessionOptions(opts, 'restore')
+    const store = storeOf(o.store)
+    const sealer = sealerFor(store, o.secret)
+    if (!SESSION_ID.test(id)) return null
     let text
     try {
       text = await store.get(id)
@@ -282,26 +267,40 @@ class KnackSession {
       throw storeError(e, 'could not read the session')
     }
     if (text === null || text === undefined) return null
-    let n
+    let sealed
     try {
-      n = sealer.open(id, String(text), native)
+      sealed = typeof text === 'string' ? text : String(text)
     } catch (e) {
-      const err = fromNative(e)
-      if (typeof opts.onStoreError === 'function') opts.onStoreError(err)
-      else process.emitWarning(err.message, { code: 'KNACK_STORE' })
+      reportStoreError(o.onStoreError, storeError(e, 'the store returned a value that is not text'))
       return null
     }
-    const session = new KnackSession(INTERNAL, n, store)
-    session.#secret = opts.secret
+    let n
+    try {
+      n = sealer.open(id, sealed, o.native)
+    } catch (e) {
+      const err = fromNative(e)
+      if (err.code === 'KNACK_INVALID_ARGUMENT') throw err
+      reportStoreError(o.onStoreError, storeError(err, 'the stored session does not open'))
+      return null
+    }
+    const session = new KnackSession(INTERNAL, n, store, o)
     if (session.expired) {
-      await Promise.resolve(store.delete(id)).catch(() => {})
+      try {
+        await store.delete(id)
+      } catch (e) {
+        reportStoreError(o.onStoreError, storeError(e, 'could not delete the expired session'))
+      }
       return null
     }
     return session
   }
 
-  /** Forget the session: delete it from its store; later calls fail with KNACK_UNAUTHORIZED. */
+  /**
+   * Forget the session: later calls on this object fail with KNACK_UNAUTHORIZED, then it is
+   * deleted from its store (a failing store is KNACK_STORE; the session is logged out anyway).
+   */
   async logout() {
+    this.#loggedOut = true
     this.#native.logout()
     if (this.#store) {
       try {
@@ -314,21 +313,24 @@ class KnackSession {
 
   static fromToken(token, opts) {
     if (typeof token !== 'string' || token === '') throw invalid('token must be a non-empty string')
-    const native = nativeOptions(opts)
-    const store = storeOf(opts)
+    const o = sessionOptions(opts, 'fromToken')
+    const store = storeOf(o.store)
     let n
     try {
-      n = NativeSession.fromToken(token, native)
+      n = NativeSession.fromToken(token, o.native)
     } catch (e) {
       throw fromNative(e)
     }
-    const session = new KnackSession(INTERNAL, n, store)
-    session.#secret = opts.secret
-    return session
+    return new KnackSession(INTERNAL, n, store, o)
+  }
+
+  #loggedOutError() {
+    return new KnackError('KNACK_UNAUTHORIZED', 'this session was logged out', { attempts: 0, outcome: 'not-sent' })
   }
 
   /** Save (or refresh) this session in its store; login() does this itself. */
   async save() {
+    if (this.#loggedOut) throw this.#loggedOutError()
     await this.#save(sealerFor(this.#store, this.#secret))
   }
 
@@ -365,32 +367,39 @@ class KnackSession {
     return this.#info.remember ?? null
   }
 
-  /** The Knack user token. The one way to read it: there is no token property. */
+  /** The Knack user token. The one way to read it: there is no token property. KNACK_UNAUTHORIZED after logout(). */
   getToken() {
+    if (this.#loggedOut) throw this.#loggedOutError()
     return this.#native.getToken()
   }
 
+  /** What payload checks need: the cap on JSON bodies and filters. */
+  #ctx() {
+    return { maxPayloadBytes: this.#maxPayloadBytes }
+  }
+
   async validate(opts = {}) {
-    if (!isObject(opts)) throw invalid('validate() takes an options object')
-    const text = await call(opts.signal, (h) => this.#native.validate(h))
+    const a = callArgs('validate', opts)
+    const text = await call(a.signal, (h) => this.#native.validate(h))
     this.#info = this.#native.info()
     return JSON.parse(text)
   }
 
   async getRecords(q) {
-    const query = nativeQuery(q)
-    const text = await call(q.signal, (h) => this.#native.getRecords(query, h))
+    const a = callArgs('getRecords', q, this.#ctx())
+    const text = await call(a.signal, (h) => this.#native.getRecords(nativeQuery(a), h))
     return parseFair(text)
   }
 
   records(q) {
-    const query = nativeQuery(q)
-    const paging = {
-      maxRecords: optNumber(q, 'maxRecords'),
-      prefetchPages: optNumber(q, 'prefetchPages'),
-      strict: optBoolean(q, 'strict'),
-    }
-    const signal = checkSignal(q.signal)
+    return this.#records('records', q)
+  }
+
+  #records(name, q) {
+    const a = callArgs(name, q, this.#ctx())
+    const query = nativeQuery(a)
+    const paging = pagingOptions(a)
+    const signal = a.signal ?? null
     const native = this.#native
     return new RecordIterator(async () => {
       const { handle, dispose } = link(signal, CancelHandle)
@@ -401,14 +410,14 @@ class KnackSession {
       } catch (e) {
         dispose()
         const err = fromNative(e)
-        if (err.code === 'KNACK_ABORTED' && signal) throw abortedError(signal, err)
+        if (err.code === 'KNACK_ABORTED' && signal && signal.aborted) throw abortedError(signal, err)
         throw err
       }
     })
   }
 
   async getAllRecords(q) {
-    const it = this.records(q)
+    const it = this.#records('getAllRecords', q)
     const all = []
     for await (const r of it) all.push(r)
     Object.defineProperty(all, 'summary', { value: it.summary, enumerable: false })
@@ -416,31 +425,26 @@ class KnackSession {
   }
 
   async getRecord(args) {
-    const [scene, view] = viewArgs(args, 'getRecord()')
-    const id = requireString(args, 'id')
-    const text = await call(args.signal, (h) => this.#native.getRecord(scene, view, id, h))
+    const a = callArgs('getRecord', args)
+    const text = await call(a.signal, (h) => this.#native.getRecord(a.scene, a.view, a.id, ...parentArg(a), h))
     return JSON.parse(text)
   }
 
   async createRecord(args) {
-    const [scene, view] = viewArgs(args, 'createRecord()')
-    const data = dataText(args)
-    const text = await call(args.signal, (h) => this.#native.createRecord(scene, view, data, h))
+    const a = callArgs('createRecord', args, this.#ctx())
+    const text = await call(a.signal, (h) => this.#native.createRecord(a.scene, a.view, a.data, ...parentArg(a), h))
     return JSON.parse(text)
   }
 
   async updateRecord(args) {
-    const [scene, view] = viewArgs(args, 'updateRecord()')
-    const id = requireString(args, 'id')
-    const data = dataText(args)
-    const text = await call(args.signal, (h) => this.#native.updateRecord(scene, view, id, data, h))
+    const a = callArgs('updateRecord', args, this.#ctx())
+    const text = await call(a.signal, (h) => this.#native.updateRecord(a.scene, a.view, a.id, a.data, ...parentArg(a), h))
     return JSON.parse(text)
   }
 
   async deleteRecord(args) {
-    const [scene, view] = viewArgs(args, 'deleteRecord()')
-    const id = requireString(args, 'id')
-    await call(args.signal, (h) => this.#native.deleteRecord(scene, view, id, h))
+    const a = callArgs('deleteRecord', args)
+    await call(a.signal, (h) => this.#native.deleteRecord(a.scene, a.view, a.id, ...parentArg(a), h))
   }
 
   /** Counters and limits of this app's shared transport (requests, retries, 429s, queue, plan). */
@@ -448,64 +452,81 @@ class KnackSession {
     return this.#native.stats()
   }
 
+  /**
+   * Forget that the app's daily plan limit is spent (e.g. the plan was upgraded mid-day): the
+   * next call of any session of this app goes to Knack. (While the limit is believed spent,
+   * one call a minute goes through anyway to see whether it still is.)
+   */
+  resetDailyLimit() {
+    this.#native.resetDailyLimit()
+  }
+
   /** Create many records through a form view. Results come back in input order. */
-  createRecords(args) {
-    const [scene, view] = viewArgs(args, 'createRecords()')
-    if (!Array.isArray(args.records)) throw invalid('records must be an array of field-value objects')
-    return this.#bulk(args, args.records, (item, h) => {
-      if (!isObject(item)) throw invalid('each record must be an object of field values')
-      return this.#native.createRecord(scene, view, JSON.stringify(item), h).then(JSON.parse)
-    })
+  async createRecords(args) {
+    const a = callArgs('createRecords', args)
+    return this.#bulk(a, a.records, 'create', (item, h) =>
+      this.#native.createRecord(a.scene, a.view, item.data, ...parentArg(a), h).then(JSON.parse),
+    )
   }
 
   /** Update many records: `records` is `[{ id, data }]`. */
-  updateRecords(args) {
-    const [scene, view] = viewArgs(args, 'updateRecords()')
-    if (!Array.isArray(args.records)) throw invalid('records must be an array of { id, data }')
-    return this.#bulk(args, args.records, (item, h) => {
-      if (!isObject(item) || typeof item.id !== 'string' || !isObject(item.data)) {
-        throw invalid('each item must be { id, data }')
-      }
-      return this.#native.updateRecord(scene, view, item.id, JSON.stringify(item.data), h).then(JSON.parse)
-    })
+  async updateRecords(args) {
+    const a = callArgs('updateRecords', args)
+    return this.#bulk(a, a.records, 'update', (item, h) =>
+      this.#native.updateRecord(a.scene, a.view, item.id, item.data, ...parentArg(a), h).then(JSON.parse),
+    )
   }
 
   /** Delete many records by id. */
-  deleteRecords(args) {
-    const [scene, view] = viewArgs(args, 'deleteRecords()')
-    if (!Array.isArray(args.ids)) throw invalid('ids must be an array of record ids')
-    return this.#bulk(args, args.ids, (id, h) => {
-      if (typeof id !== 'string') throw invalid('each id must be a string')
-      return this.#native.deleteRecord(scene, view, id, h).then(() => ({ id }))
-    })
+  async deleteRecords(args) {
+    const a = callArgs('deleteRecords', args)
+    return this.#bulk(a, a.ids, 'delete', (item, h) =>
+      this.#native.deleteRecord(a.scene, a.view, item.id, ...parentArg(a), h).then(() => ({ id: item.id })),
+    )
   }
 
-  async #bulk(args, items, one) {
-    const concurrency = optNumber(args, 'concurrency') ?? 4
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-      throw invalid('concurrency must be a whole number from 1 to 64')
-    }
-    const reserve = optNumber(args, 'reserve') ?? 0
-    if (!Number.isInteger(reserve) || reserve < 0) throw invalid('reserve must be a whole number of calls')
-    const onProgress = args.onProgress
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function')
-    const signal = checkSignal(args.signal)
+  /**
+   * Run `send` for each item, `concurrency` at a time. Every failed result says whether the
+   * item reached Knack (`attempted`) and what it did there (`outcome`); items never sent
+   * (stopped by the daily limit, the reserve or an abort; refused by the checks) are
+   * `attempted: false, outcome: 'not-sent'`.
+   */
+  async #bulk(a, items, kind, send) {
+    const concurrency = a.concurrency ?? 4
+    const reserve = a.reserve ?? 0
+    const onProgress = a.onProgress
+    const signal = a.signal ?? null
+    const ctx = this.#ctx()
     const { handle, dispose } = link(signal, CancelHandle)
     const results = new Array(items.length)
     const progress = { done: 0, total: items.length, succeeded: 0, failed: 0, notAttempted: 0 }
     let stop = null
     let next = 0
-    const report = () => {
-      if (onProgress) {
-        try {
-          onProgress({ ...progress })
-        } catch {
-          // a throwing progress callback must not break the batch
-        }
-      }
+    let warned = false
+    const progressFailed = (e) => {
+      if (warned) return
+      warned = true
+      callbackFailed('onProgress', e)
     }
-    const skip = (i, error) => {
-      results[i] = { ok: false, attempted: false, error }
+    const report = () => {
+      if (onProgress) invoke(() => onProgress({ ...progress }), progressFailed)
+    }
+    // The error the skipped items get: the stop reason, as "not sent".
+    const stopWith = (error) => {
+      if (stop) return
+      stop =
+        error.code === 'KNACK_ABORTED' && signal
+          ? abortedError(signal)
+          : new KnackError(error.code, `not sent: ${error.message}`, {
+              status: error.status,
+              retryAfterMs: error.retryAfterMs,
+              attempts: 0,
+              outcome: 'not-sent',
+              cause: error,
+            })
+    }
+    const skip = (i) => {
+      results[i] = { ok: false, attempted: false, outcome: 'not-sent', error: stop }
       progress.notAttempted++
       progress.done++
     }
@@ -520,24 +541,28 @@ class KnackSession {
             stop = new KnackError(
               'KNACK_DAILY_LIMIT',
               `stopped: only ${rem} API calls of the daily plan remain (reserve ${reserve})`,
+              { attempts: 0, outcome: 'not-sent' },
             )
           }
         }
         if (stop) {
-          skip(i, stop)
+          skip(i)
           report()
           continue
         }
         try {
-          const value = await one(items[i], handle)
+          const item = bulkItem(kind, items[i], i, ctx)
+          const value = await send(item, handle)
           results[i] = { ok: true, record: value }
           progress.succeeded++
         } catch (e) {
-          const error = fromNative(e)
-          const attempted = (error.attempts ?? 0) > 0
-          results[i] = { ok: false, attempted, error }
+          let error = fromNative(e)
+          if (error.code === 'KNACK_ABORTED' && signal && signal.aborted) error = abortedError(signal, error)
+          const attempted = wasAttempted(error)
+          const outcome = error.outcome ?? (attempted ? 'unknown' : 'not-sent')
+          results[i] = { ok: false, attempted, outcome, error }
           progress.failed++
-          if (error.code === 'KNACK_DAILY_LIMIT' || error.code === 'KNACK_ABORTED') stop = stop ?? error
+          if (error.code === 'KNACK_DAILY_LIMIT' || error.code === 'KNACK_ABORTED') stopWith(error)
         }
         progress.done++
         report()

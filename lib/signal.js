@@ -1,16 +1,24 @@
 'use strict'
-// AbortSignal -> native CancelHandle. The listener is removed when the call settles, so a
-// long-lived signal does not collect listeners.
+// AbortSignal -> native CancelHandle. One 'abort' listener per signal however many calls
+// share it (so 30 concurrent calls on one signal do not trip MaxListenersExceededWarning);
+// it is removed when the last of those calls settles, so a long-lived signal collects nothing.
 
 const { KnackError, invalid } = require('./errors')
 
-/** KNACK_ABORTED with the signal's reason as `cause`; keeps what the native error knew. */
-function abortedError(signal, from) {
-  return new KnackError('KNACK_ABORTED', 'the operation was aborted', {
-    attempts: from?.attempts,
-    request: from?.request,
-    cause: signal.reason,
-  })
+/**
+ * KNACK_ABORTED with the signal's reason as `cause`. Keeps the message, `attempts`,
+ * `request` and `outcome` of the native error it wraps; without one (aborted before the call started)
+ * nothing was sent: attempts 0, outcome 'not-sent', and `request` when the caller knows it.
+ * @param {AbortSignal} signal
+ * @param {KnackError} [from] the native KNACK_ABORTED error
+ * @param {string} [request] the call's label, e.g. 'GET /pages/scene_1/views/view_1/records'
+ */
+function abortedError(signal, from, request) {
+  const details = from
+    ? { attempts: from.attempts, request: from.request ?? request, outcome: from.outcome }
+    : { attempts: 0, request, outcome: 'not-sent' }
+  const message = from && typeof from.message === 'string' && from.message ? from.message : 'the operation was aborted'
+  return new KnackError('KNACK_ABORTED', message, { ...details, cause: signal.reason })
 }
 
 function checkSignal(signal) {
@@ -22,20 +30,54 @@ function checkSignal(signal) {
   return signal
 }
 
+/** signal -> { handles: Set<CancelHandle>, onAbort } while calls on it are in flight. */
+const linked = new WeakMap()
+
+function cancel(handle) {
+  try {
+    handle.cancel()
+  } catch {
+    // a handle whose call has finished may refuse; nothing to cancel then
+  }
+}
+
 /**
- * Link a signal to a new native CancelHandle. Returns { handle, dispose }.
+ * Link a signal to a new native CancelHandle. Returns { handle, dispose }; call dispose()
+ * when the call has settled.
  * @param {AbortSignal | null} signal
  * @param {new () => { cancel(): void }} CancelHandle
  */
 function link(signal, CancelHandle) {
   if (!signal) return { handle: undefined, dispose() {} }
   const handle = new CancelHandle()
-  const onAbort = () => handle.cancel()
-  signal.addEventListener('abort', onAbort, { once: true })
+  if (signal.aborted) {
+    cancel(handle)
+    return { handle, dispose() {} }
+  }
+  let entry = linked.get(signal)
+  if (!entry) {
+    const handles = new Set()
+    const onAbort = () => {
+      linked.delete(signal)
+      for (const h of handles) cancel(h)
+      handles.clear()
+    }
+    entry = { handles, onAbort }
+    linked.set(signal, entry)
+    signal.addEventListener('abort', onAbort, { once: true })
+  }
+  entry.handles.add(handle)
+  let disposed = false
   return {
     handle,
     dispose() {
-      signal.removeEventListener('abort', onAbort)
+      if (disposed) return
+      disposed = true
+      entry.handles.delete(handle)
+      if (entry.handles.size === 0 && linked.get(signal) === entry) {
+        linked.delete(signal)
+        signal.removeEventListener('abort', entry.onAbort)
+      }
     },
   }
 }

@@ -5,9 +5,12 @@
 
 const { NativeMemoryStore, NativeFileStore, NativeRedisStore, Sealer } = require('../binding.js')
 const { fromNative, invalid } = require('./errors')
+const { storeOptions } = require('./options')
 
-const SEALER = Symbol('knack-session.sealer')
-const REDIS_URL = Symbol('knack-session.redisUrl')
+// Module-private: a store's sealer, and a RedisStore's URL (it may hold a password) and
+// prefix. Kept out of the objects, so util.inspect (even with showHidden) and JSON show none.
+const SEALERS = new WeakMap()
+const REDIS_CONFIG = new WeakMap()
 
 function secrets(secret, who) {
   const list = Array.isArray(secret) ? secret : [secret]
@@ -36,7 +39,7 @@ class NativeBackedStore {
 
   constructor(native, sealer) {
     this.#native = native
-    Object.defineProperty(this, SEALER, { value: sealer })
+    SEALERS.set(this, sealer)
   }
 
   /** The sealed record stored under `id`, or null. */
@@ -59,8 +62,8 @@ class NativeBackedStore {
 
 /** In this process only (the default). Bounded; entries expire with their tokens. */
 class MemoryStore extends NativeBackedStore {
-  constructor(opts = {}) {
-    if (typeof opts !== 'object' || opts === null) throw invalid('MemoryStore options must be an object')
+  constructor(opts) {
+    opts = storeOptions('MemoryStore', opts)
     let native
     try {
       native = new NativeMemoryStore(opts.maxEntries)
@@ -84,9 +87,7 @@ class MemoryStore extends NativeBackedStore {
 /** One host: a directory of private (0600) files, written atomically. Survives restarts. */
 class FileStore extends NativeBackedStore {
   constructor(opts) {
-    if (typeof opts !== 'object' || opts === null || typeof opts.dir !== 'string' || opts.dir === '') {
-      throw invalid('FileStore needs { dir, secret }')
-    }
+    opts = storeOptions('FileStore', opts)
     const sealer = makeSealer(opts.secret, 'FileStore')
     let native
     try {
@@ -110,10 +111,7 @@ class FileStore extends NativeBackedStore {
 /** Several processes or hosts: `redis://[:password@]host:port[/db]`. */
 class RedisStore extends NativeBackedStore {
   constructor(opts) {
-    if (typeof opts !== 'object' || opts === null || typeof opts.url !== 'string') {
-      throw invalid('RedisStore needs { url, secret, prefix? }')
-    }
-    if (opts.prefix !== undefined && typeof opts.prefix !== 'string') throw invalid('prefix must be a string')
+    opts = storeOptions('RedisStore', opts)
     const sealer = makeSealer(opts.secret, 'RedisStore')
     let native
     try {
@@ -122,7 +120,7 @@ class RedisStore extends NativeBackedStore {
       throw fromNative(e)
     }
     super(native, sealer)
-    Object.defineProperty(this, REDIS_URL, { value: { url: opts.url, prefix: opts.prefix } })
+    REDIS_CONFIG.set(this, Object.freeze({ url: opts.url, prefix: opts.prefix }))
   }
 
   get [Symbol.toStringTag]() {
@@ -134,7 +132,8 @@ const customSealers = new Map()
 
 /** The sealer for a store: its own, or one from `secret` for a custom store. */
 function sealerFor(store, secret) {
-  if (store[SEALER]) return store[SEALER]
+  const own = SEALERS.get(store)
+  if (own) return own
   if (secret === undefined) {
     throw invalid('a custom store needs `secret` (at least 32 characters) in the session options')
   }
@@ -160,4 +159,9 @@ function checkStore(store) {
   return store
 }
 
-module.exports = { MemoryStore, FileStore, RedisStore, sealerFor, checkStore, REDIS_URL }
+/** `{ url, prefix }` of a RedisStore (for sharing the rate limit through it), else null. */
+function redisConfigOf(store) {
+  return REDIS_CONFIG.get(store) ?? null
+}
+
+module.exports = { MemoryStore, FileStore, RedisStore, sealerFor, checkStore, redisConfigOf }

@@ -11,11 +11,15 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const FIXTURE = path.join(ROOT, 'fixtures/helpdesk.json')
 export const APP_ID = '5f0c0ffee0c0ffee0c0ffee1'
 
+// `{ ...opts, ...USERS.alice }` gives login() exactly email and password: the record id is
+// there to read but not enumerable (login refuses unknown options).
+const user = (email, password, id) =>
+  id === undefined ? { email, password } : Object.defineProperty({ email, password }, 'id', { value: id, enumerable: false })
 export const USERS = {
-  alice: { email: 'alice@example.com', password: 'alice-pass-1', id: '000000000000000000000a11' },
-  bob: { email: 'bob@example.com', password: 'bob-pass-1', id: '000000000000000000000b0b' },
-  carol: { email: 'carol@example.com', password: 'carol-pass-1', id: '0000000000000000000ca201' },
-  dave: { email: 'dave@example.com', password: 'dave-pass-1' },
+  alice: user('alice@example.com', 'alice-pass-1', '000000000000000000000a11'),
+  bob: user('bob@example.com', 'bob-pass-1', '000000000000000000000b0b'),
+  carol: user('carol@example.com', 'carol-pass-1', '0000000000000000000ca201'),
+  dave: user('dave@example.com', 'dave-pass-1'),
 }
 
 export function fakeBinary() {

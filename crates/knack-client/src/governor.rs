@@ -6,6 +6,14 @@
 //! (tokio's mutex is fair), and a waiter that is dropped (aborted, timed out) leaves the
 //! queue at once. What Knack tells us (`X-RateLimit-Remaining: 0`, a 429) pauses
 //! everyone until the window Knack named has passed.
+//!
+//! With Redis the window is the cluster's (`store/redis.rs`), and every answer also says how
+//! many processes share it. When Redis fails, each process keeps to its share of the limit,
+//! `max(1, per_second / N)` with N the last number of processes it saw, in its local window
+//! (which also holds the grants Redis made to it). On the switch from Redis to the local
+//! window, a process first waits one `WINDOW`, so no second holds both the cluster's last
+//! grants and the first local ones; after Redis comes back it keeps to its share as well for
+//! as long as other processes may still be on their local windows.
 
 use crate::klog;
 use crate::store::redis::RedisLimiter;
@@ -17,26 +25,51 @@ use tokio::time::Instant;
 
 /// One second plus 5% for network jitter.
 pub const WINDOW: Duration = Duration::from_millis(1050);
-/// Never pause longer than this on Knack's word (guards against clock skew).
+/// Never pause longer than this on a reset time from Knack (guards against clock skew).
 pub const MAX_PAUSE: Duration = Duration::from_millis(1100);
+/// Never pause longer than this on Knack's `Retry-After`.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Knack's documented limit.
 pub const DEFAULT_PER_SECOND: u32 = 10;
 
 /// After a Redis failure, use the local window this long before trying Redis again.
 const SHARED_RETRY: Duration = Duration::from_secs(5);
+/// After coming back to Redis, keep to this process's share this long as well: the other
+/// processes may stay on their local windows until their own pause and check are over.
+const SHARE_AFTER_RECOVERY: Duration = Duration::from_secs(7);
+
+/// How the last call to Redis went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// Not tried yet.
+    Unknown,
+    Up,
+    Down,
+}
 
 #[derive(Debug)]
 struct State {
     per_second: Option<u32>,
+    /// This process's grants (through Redis too), oldest first; at most `per_second`.
     grants: VecDeque<Instant>,
     paused_until: Option<Instant>,
     shared_down_until: Option<Instant>,
+    link: Link,
+    /// After a switch from Redis to the local window: no local grant before this.
+    hold_until: Option<Instant>,
+    /// After coming back to Redis: keep to this process's share until then too.
+    share_until: Option<Instant>,
+    /// Processes sharing the window, as Redis last said.
+    cluster_size: Option<u32>,
+    /// The cluster's size when Redis last failed: a Redis that comes back empty knows only
+    /// the processes that asked since, so the share after recovery uses the larger count.
+    size_at_failure: Option<u32>,
 }
 
 #[derive(Debug)]
 pub struct Governor {
     turnstile: tokio::sync::Mutex<()>,
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
     queued: AtomicUsize,
     shared: RwLock<Option<Arc<RedisLimiter>>>,
 }
@@ -48,17 +81,90 @@ impl Drop for QueuedGuard<'_> {
     }
 }
 
+/// What `acquire` does next.
+enum Step {
+    Granted,
+    Wait(Instant),
+    /// Ask Redis for a slot under this cluster-wide limit.
+    AskShared(u32),
+}
+
+/// One process's part of `limit` when `members` processes share it.
+fn share_of(limit: u32, members: Option<u32>) -> u32 {
+    (limit / members.unwrap_or(1).max(1)).max(1)
+}
+
+impl State {
+    fn record_grant(&mut self, now: Instant, limit: u32) {
+        self.grants.push_back(now);
+        while self.grants.len() > limit as usize {
+            self.grants.pop_front();
+        }
+    }
+
+    /// The local part of a turn: pauses, the local window (at the full limit or at this
+    /// process's share), then either a grant or "ask Redis".
+    fn step(&mut self, shared_up: bool, shared_configured: bool) -> Option<Step> {
+        let now = Instant::now();
+        match self.paused_until {
+            Some(p) if p > now => return Some(Step::Wait(p)),
+            _ => self.paused_until = None,
+        }
+        let limit = self.per_second?.max(1);
+        if shared_configured && !shared_up {
+            if let Some(h) = self.hold_until {
+                if h > now {
+                    return Some(Step::Wait(h));
+                }
+                self.hold_until = None;
+            }
+        }
+        while self
+            .grants
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+        {
+            self.grants.pop_front();
+        }
+        // On the local window, on the way back to Redis (the first ask after a failure), and
+        // for a while after it: this process keeps to its share.
+        let keep_share = !shared_up
+            || self.link == Link::Down
+            || self.share_until.is_some_and(|t| t > now);
+        let cap = if shared_configured && keep_share {
+            share_of(limit, self.cluster_size.max(self.size_at_failure))
+        } else {
+            limit
+        } as usize;
+        if self.grants.len() >= cap {
+            // Free once the grant `cap` places from the newest has left the window.
+            let t = self.grants[self.grants.len() - cap];
+            return Some(Step::Wait(t + WINDOW));
+        }
+        if shared_up {
+            return Some(Step::AskShared(limit));
+        }
+        self.record_grant(now, limit);
+        Some(Step::Granted)
+    }
+}
+
 impl Governor {
     /// `per_second: None` turns the governor off (it still honours pauses from 429s).
     pub fn new(per_second: Option<u32>) -> Self {
         Governor {
             turnstile: tokio::sync::Mutex::new(()),
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 per_second,
                 grants: VecDeque::new(),
                 paused_until: None,
                 shared_down_until: None,
-            }),
+                link: Link::Unknown,
+                hold_until: None,
+                share_until: None,
+                cluster_size: None,
+                size_at_failure: None,
+            })),
             queued: AtomicUsize::new(0),
             shared: RwLock::new(None),
         }
@@ -81,6 +187,12 @@ impl Governor {
         self.queued.load(Ordering::Relaxed)
     }
 
+    /// How many processes share the window through Redis, as Redis last said (this one
+    /// included); `None` before the first answer from Redis or without Redis.
+    pub fn cluster_size(&self) -> Option<u32> {
+        self.lock().cluster_size
+    }
+
     /// Share the window with every process of the app through Redis (`None`: local only).
     pub fn set_shared(&self, shared: Option<Arc<RedisLimiter>>) {
         *self.shared.write().unwrap_or_else(|p| p.into_inner()) = shared;
@@ -94,16 +206,41 @@ impl Governor {
     }
 
     /// The cluster limiter, unless Redis failed recently (then the local window stands in).
+    /// Once the pause after a failure is over, Redis is checked in the background, and the
+    /// local window stands in until it answers.
     fn shared(&self) -> Option<Arc<RedisLimiter>> {
-        let st = self.lock();
-        if st.shared_down_until.is_some_and(|t| t > Instant::now()) {
-            return None;
-        }
-        drop(st);
-        self.shared
+        let sh = self
+            .shared
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .clone()?;
+        let mut st = self.lock();
+        let now = Instant::now();
+        match st.shared_down_until {
+            None => Some(sh),
+            Some(t) if t > now => None,
+            Some(_) => {
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    st.shared_down_until = Some(now + SHARED_RETRY);
+                    let state = self.state.clone();
+                    rt.spawn(async move {
+                        let ok = sh.probe().await;
+                        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+                        match ok {
+                            Ok(()) => {
+                                klog!(Info, "cluster rate limit reachable again");
+                                st.shared_down_until = None;
+                            }
+                            Err(e) => {
+                                klog!(Info, "cluster rate limit still unavailable ({e})");
+                                st.shared_down_until = Some(Instant::now() + SHARED_RETRY);
+                            }
+                        }
+                    });
+                }
+                None
+            }
+        }
     }
 
     /// Wait for a slot. Cancel-safe: dropping the future gives up the place in the queue.
@@ -113,73 +250,81 @@ impl Governor {
         let _turn = self.turnstile.lock().await;
         loop {
             let shared = self.shared();
-            let (limit, wait_until) = {
-                let mut st = self.lock();
-                let now = Instant::now();
-                let limit = st.per_second;
-                match st.paused_until {
-                    Some(p) if p > now => (limit, Some(p)),
-                    _ => {
-                        st.paused_until = None;
-                        (limit, None)
-                    }
+            let configured = shared.is_some() || self.is_shared();
+            let step = self.lock().step(shared.is_some(), configured);
+            let limit = match step {
+                None | Some(Step::Granted) => return,
+                Some(Step::Wait(t)) => {
+                    tokio::time::sleep_until(t).await;
+                    continue;
                 }
+                Some(Step::AskShared(limit)) => limit,
             };
-            if let Some(t) = wait_until {
-                tokio::time::sleep_until(t).await;
-                continue;
-            }
-            let Some(limit) = limit else { return };
-            if let Some(sh) = shared {
-                match sh.try_acquire(limit.max(1), WINDOW).await {
-                    Ok(None) => return,
-                    Ok(Some(w)) => {
-                        tokio::time::sleep(w.min(WINDOW)).await;
-                        continue;
-                    }
-                    Err(e) => {
-                        klog!(Warn, "cluster rate limit unavailable ({e}); using this process's governor for {}s", SHARED_RETRY.as_secs());
-                        self.lock().shared_down_until = Some(Instant::now() + SHARED_RETRY);
+            let Some(sh) = shared else { continue };
+            match sh.try_acquire(limit, WINDOW).await {
+                Ok(answer) => {
+                    let wait = {
+                        let now = Instant::now();
+                        let mut st = self.lock();
+                        st.cluster_size = Some(answer.members);
+                        if st.link == Link::Down {
+                            // Others may still be on their local windows for a while.
+                            st.share_until = Some(now + SHARE_AFTER_RECOVERY);
+                        }
+                        st.link = Link::Up;
+                        if answer.wait.is_none() {
+                            st.record_grant(now, limit);
+                        }
+                        answer.wait
+                    };
+                    match wait {
+                        None => return,
+                        Some(w) => tokio::time::sleep(w.min(WINDOW)).await,
                     }
                 }
-            }
-            let wait_until = {
-                let mut st = self.lock();
-                let now = Instant::now();
-                while st
-                    .grants
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-                {
-                    st.grants.pop_front();
-                }
-                if (st.grants.len() as u32) < limit.max(1) {
-                    st.grants.push_back(now);
-                    while st.grants.len() > limit.max(1) as usize {
-                        st.grants.pop_front();
+                Err(e) => {
+                    let now = Instant::now();
+                    let mut st = self.lock();
+                    // Just back from a failure, Redis may not know every process yet.
+                    let recovering = st.share_until.is_some_and(|t| t > now);
+                    let members = if recovering {
+                        st.cluster_size.max(st.size_at_failure)
+                    } else {
+                        st.cluster_size
+                    };
+                    let share = share_of(limit, members);
+                    klog!(
+                        Warn,
+                        "cluster rate limit unavailable ({e}); this process keeps to {share} of {limit} per second on its own for {}s",
+                        SHARED_RETRY.as_secs()
+                    );
+                    st.shared_down_until = Some(now + SHARED_RETRY);
+                    st.size_at_failure = members;
+                    if st.link == Link::Up {
+                        // The cluster may have granted up to `limit` in the last window.
+                        st.hold_until = Some(now + WINDOW);
                     }
-                    None
-                } else {
-                    st.grants.front().map(|t| *t + WINDOW)
+                    st.link = Link::Down;
                 }
-            };
-            match wait_until {
-                Some(t) => tokio::time::sleep_until(t).await,
-                None => return,
             }
         }
     }
 
-    /// Stop granting until `until` (capped at `MAX_PAUSE` from now).
-    pub fn pause_for(&self, wait: Duration) {
-        let wait = wait.min(MAX_PAUSE);
-        let until = Instant::now() + wait;
-        {
+    /// Hold every grant for `wait` from now (a longer pause already set stands), here and,
+    /// with Redis, in every process. Returns how long grants are now held.
+    fn pause(&self, wait: Duration) -> Duration {
+        let now = Instant::now();
+        let until = now + wait;
+        let held = {
             let mut st = self.lock();
-            if st.paused_until.is_none_or(|p| p < until) {
-                st.paused_until = Some(until);
+            match st.paused_until {
+                Some(p) if p >= until => p,
+                _ => {
+                    st.paused_until = Some(until);
+                    until
+                }
             }
-        }
+        };
         if let (Some(sh), Ok(rt)) = (self.shared(), tokio::runtime::Handle::try_current()) {
             rt.spawn(async move {
                 if let Err(e) = sh.pause(wait).await {
@@ -187,6 +332,20 @@ impl Governor {
                 }
             });
         }
+        held.duration_since(now)
+    }
+
+    /// Stop granting for `wait` derived from Knack's reset time (capped at `MAX_PAUSE`
+    /// against clock skew).
+    pub fn pause_for(&self, wait: Duration) {
+        self.pause(wait.min(MAX_PAUSE));
+    }
+
+    /// Stop granting for a relative `Retry-After` from Knack (capped at `MAX_RETRY_AFTER`;
+    /// no clock skew applies to a relative value), shared through Redis like `pause_for`.
+    /// Returns how long grants are now held: the capped wait, or a longer pause already set.
+    pub fn pause_for_retry_after(&self, wait: Duration) -> Duration {
+        self.pause(wait.min(MAX_RETRY_AFTER))
     }
 
     /// Learn from `X-RateLimit-Remaining`: when Knack says none are left, wait out `reset_in`.
@@ -274,5 +433,48 @@ mod tests {
         let t = Instant::now();
         g.acquire().await;
         assert!(t.elapsed() <= MAX_PAUSE + Duration::from_millis(5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_is_honoured_beyond_the_reset_cap() {
+        let g = Governor::new(Some(10));
+        let start = Instant::now();
+        assert_eq!(
+            g.pause_for_retry_after(Duration::from_secs(5)),
+            Duration::from_secs(5)
+        );
+        g.acquire().await;
+        assert!(start.elapsed() >= Duration::from_secs(5));
+        assert!(start.elapsed() < Duration::from_millis(5010));
+
+        // Capped at a minute.
+        let t = Instant::now();
+        assert_eq!(
+            g.pause_for_retry_after(Duration::from_secs(3600)),
+            MAX_RETRY_AFTER
+        );
+        g.acquire().await;
+        assert!(t.elapsed() >= MAX_RETRY_AFTER);
+        assert!(t.elapsed() < MAX_RETRY_AFTER + Duration::from_millis(10));
+
+        // A shorter pause (reset-derived or Retry-After) does not cut a longer one short.
+        let t = Instant::now();
+        g.pause_for_retry_after(Duration::from_secs(3));
+        g.pause_for(Duration::from_millis(200));
+        assert_eq!(
+            g.pause_for_retry_after(Duration::from_secs(1)),
+            Duration::from_secs(3)
+        );
+        g.acquire().await;
+        assert!(t.elapsed() >= Duration::from_secs(3));
+    }
+
+    #[test]
+    fn the_fallback_share_is_the_limit_over_the_cluster_size_at_least_one() {
+        assert_eq!(share_of(10, None), 10);
+        assert_eq!(share_of(10, Some(1)), 10);
+        assert_eq!(share_of(10, Some(3)), 3);
+        assert_eq!(share_of(10, Some(20)), 1);
+        assert_eq!(share_of(1, Some(0)), 1);
     }
 }

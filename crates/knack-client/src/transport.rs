@@ -174,7 +174,8 @@ struct Limits {
     plan_limit: Option<u64>,
     plan_remaining: Option<u64>,
     plan_reset_ms: Option<u64>,
-    retry_after_secs: Option<u64>,
+    /// `Retry-After` in seconds (fractions kept).
+    retry_after: Option<Duration>,
 }
 
 fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
@@ -196,16 +197,18 @@ impl Limits {
             plan_limit: header_u64(h, "x-planlimit-limit"),
             plan_remaining: header_u64(h, "x-planlimit-remaining"),
             plan_reset_ms: header_u64(h, "x-planlimit-reset"),
-            retry_after_secs: header_u64(h, "retry-after"),
+            retry_after: h
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(|v| Duration::from_millis((v.min(86_400.0) * 1000.0) as u64)),
         }
     }
 
-    /// How long to wait after a 429: `Retry-After`, else until `X-RateLimit-Reset`
-    /// (unix seconds), else one second (Knack's window).
+    /// How long to wait after a 429 without `Retry-After`: until `X-RateLimit-Reset` (unix
+    /// seconds, at most 1.1 s away against clock skew), else one second (Knack's window).
     fn rate_wait(&self) -> Duration {
-        if let Some(s) = self.retry_after_secs {
-            return Duration::from_secs(s.min(60));
-        }
         if let Some(reset) = self.rate_reset {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -635,8 +638,16 @@ impl Transport {
                                 return Err(e);
                             }
                             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-                            let wait = limits.rate_wait();
-                            self.governor.pause_for(wait);
+                            // Knack's relative `Retry-After` is honoured as given (up to a
+                            // minute); the wait reported is the one applied.
+                            let wait = match limits.retry_after {
+                                Some(w) => self.governor.pause_for_retry_after(w),
+                                None => {
+                                    let w = limits.rate_wait();
+                                    self.governor.pause_for(w);
+                                    w
+                                }
+                            };
                             let mut e = Error::new(
                                 ErrorCode::RateLimited,
                                 format!("{label}: Knack's rate limit was exceeded (429)"),

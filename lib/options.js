@@ -1,0 +1,471 @@
+'use strict'
+// Option checking in one place: every entry point (sessions, queries, bulk calls, stores,
+// the Express middleware, the Next helper) checks its options' keys and types here, so a
+// misspelt key or a value of the wrong type is a KNACK_INVALID_ARGUMENT with the same
+// wording everywhere.
+//
+// A spec maps each accepted key to a rule `{ check(value, key, ctx), required? }`. `parse()`
+// refuses unknown keys (with a "did you mean" hint), treats undefined and null as "not
+// given", runs each rule once and returns the checked values. The Rust side checks what only
+// it can (scene/view/record id syntax, filter rules, URLs, secret strength).
+
+const { KnackError, invalid, messageOf } = require('./errors')
+const { checkSignal } = require('./signal')
+
+/** Edit distance (Levenshtein), for "did you mean" hints. */
+function distance(a, b) {
+  a = a.toLowerCase()
+  b = b.toLowerCase()
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]
+    prev[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
+      diag = up
+    }
+  }
+  return prev[b.length]
+}
+
+/** Singular of a plural-looking word ("retries" -> "retry", "ids" -> "id"), for comparing. */
+function stem(word) {
+  return word.replace(/ies$/i, 'y').replace(/s$/i, '')
+}
+
+/**
+ * The known key closest to `key`, if close enough to be a likely typo (a small edit
+ * distance, ignoring case and plurals), or else one that `key` is the start or an
+ * extension of ("prefetch" -> "prefetchPages", "warning" -> "warn").
+ */
+function closest(key, known) {
+  let best = null
+  let bestD = Infinity
+  for (const k of known) {
+    const d = Math.min(distance(key, k), distance(stem(key), stem(k)))
+    if (d < bestD) {
+      best = k
+      bestD = d
+    }
+  }
+  if (best !== null && bestD <= Math.max(2, Math.floor(key.length / 3))) return best
+  const lower = key.toLowerCase()
+  for (const k of known) {
+    const kl = k.toLowerCase()
+    if ((lower.length >= 4 && kl.startsWith(lower)) || (kl.length >= 4 && lower.startsWith(kl))) return k
+  }
+  return null
+}
+
+/**
+ * Refuse keys of `obj` that are not in `known` (an iterable of key names), with a
+ * "did you mean" hint. `where` names the options in the message, e.g. 'getRecords() options'.
+ */
+function checkKeys(obj, known, where) {
+  const list = [...known]
+  for (const key of Object.keys(obj)) {
+    if (list.includes(key)) continue
+    const hint = closest(key, list)
+    throw invalid(`${where}: unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Rules
+
+function isObject(v) {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+const rule = (check) => ({ check })
+const required = (r) => ({ ...r, required: true })
+
+const string = rule((v, key) => {
+  if (typeof v !== 'string') throw invalid(`${key} must be a string`)
+  return v
+})
+
+const nonEmptyString = rule((v, key) => {
+  if (typeof v !== 'string' || v === '') throw invalid(`${key} must be a non-empty string`)
+  return v
+})
+
+const boolean = rule((v, key) => {
+  if (typeof v !== 'boolean') throw invalid(`${key} must be true or false`)
+  return v
+})
+
+const func = rule((v, key) => {
+  if (typeof v !== 'function') throw invalid(`${key} must be a function`)
+  return v
+})
+
+const signal = rule((v) => checkSignal(v))
+
+/** A whole number in [min, max] (max defaults to Number.MAX_SAFE_INTEGER). */
+function whole(min, max = Number.MAX_SAFE_INTEGER) {
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`
+  return rule((v, key) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw invalid(`${key} must be a whole number ${range}, got ${describe(v)}`)
+    }
+    return v
+  })
+}
+
+function oneOf(values) {
+  return rule((v, key) => {
+    if (!values.includes(v)) {
+      const hint = typeof v === 'string' ? closest(v, values) : null
+      throw invalid(
+        `${key} must be ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${describe(v)}${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      )
+    }
+    return v
+  })
+}
+
+function describe(v) {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v)
+  if (typeof v === 'bigint') return `${v}n`
+  if (Array.isArray(v)) return 'an array'
+  return `a ${typeof v}`
+}
+
+const DAY_MS = 86_400_000
+
+// ---------------------------------------------------------------------------------------
+// JSON payloads (data, filters): serialised here, so nothing JSON cannot carry reaches Rust.
+
+/** How deeply `data` (and `filters`) may nest: the record object itself is level 1. */
+const MAX_PAYLOAD_DEPTH = 64
+/** Default `maxPayloadBytes`: the largest JSON body (or filters text) sent, in UTF-8 bytes. */
+const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+
+/**
+ * JSON text of `value`, refused with KNACK_INVALID_ARGUMENT naming `what` when it is not
+ * faithfully serialisable (circular, BigInt, Symbol values, throwing getters, Proxies or
+ * toJSON), nested deeper than 64 levels, or over `maxBytes` UTF-8 bytes. Strings are
+ * measured while serialising, so a huge one is refused before its JSON is built.
+ */
+function jsonText(value, what, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES) {
+  const depths = new Map()
+  let chars = 0
+  const tooLarge = () =>
+    invalid(`${what} is larger than maxPayloadBytes (${maxBytes} bytes of JSON); raise maxPayloadBytes or send less`)
+  function replacer(key, v) {
+    switch (typeof v) {
+      case 'string':
+        chars += v.length
+        if (chars > maxBytes) throw tooLarge()
+        return v
+      case 'bigint':
+        throw invalid(`${what}: a BigInt (at "${key}") cannot be sent as JSON; use a number or a string`)
+      case 'symbol':
+        throw invalid(`${what}: a Symbol (at "${key}") cannot be sent as JSON`)
+      case 'object':
+        if (v !== null) {
+          const depth = (depths.get(this) ?? 0) + 1
+          if (depth > MAX_PAYLOAD_DEPTH) throw invalid(`${what} is nested deeper than ${MAX_PAYLOAD_DEPTH} levels`)
+          depths.set(v, depth)
+        }
+        return v
+      default:
+        return v
+    }
+  }
+  let text
+  try {
+    text = JSON.stringify(value, replacer)
+  } catch (e) {
+    if (e instanceof KnackError) throw e
+    if (e instanceof RangeError) throw invalid(`${what} is too large to serialise as JSON`, e)
+    const msg = messageOf(e)
+    if (e instanceof TypeError && /circular/i.test(msg)) throw invalid(`${what} has a circular reference`, e)
+    throw invalid(`${what} could not be serialised as JSON: ${msg}`, e)
+  }
+  if (typeof text !== 'string') throw invalid(`${what} could not be serialised as JSON`)
+  if (text.length > maxBytes || Buffer.byteLength(text, 'utf8') > maxBytes) throw tooLarge()
+  return text
+}
+
+/** `data`: an object of field values, as JSON text (ctx.maxPayloadBytes). */
+const data = rule((v, key, ctx) => {
+  if (!isObject(v)) throw invalid(`${key} must be an object of field values, e.g. { field_1: "x" }`)
+  return jsonText(v, key, ctx.maxPayloadBytes)
+})
+
+/** `filters`: `{ match, rules }`, an array of rules, or JSON text of either; as JSON text. */
+const filters = rule((v, key, ctx) => {
+  if (typeof v === 'string') {
+    if (Buffer.byteLength(v, 'utf8') > (ctx.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)) {
+      throw invalid(`${key} is larger than maxPayloadBytes`)
+    }
+    return v
+  }
+  if (typeof v !== 'object') throw invalid(`${key} must be { match, rules } or an array of rules`)
+  return jsonText(v, key, ctx.maxPayloadBytes)
+})
+
+// ---------------------------------------------------------------------------------------
+// Session options
+
+function lazyStores() {
+  // Required on use: stores.js requires this module.
+  return require('./stores')
+}
+
+const store = rule((v, key) => {
+  if (
+    typeof v !== 'object' ||
+    typeof v.get !== 'function' ||
+    typeof v.set !== 'function' ||
+    typeof v.delete !== 'function'
+  ) {
+    throw invalid(`${key} must have async get(id), set(id, value, ttlMs) and delete(id)`)
+  }
+  return v
+})
+
+const secret = rule((v, key) => {
+  const list = Array.isArray(v) ? v : [v]
+  if (list.length === 0 || list.some((s) => typeof s !== 'string')) {
+    throw invalid(`${key} must be a string of at least 32 characters (or an array of them, newest first)`)
+  }
+  return v
+})
+
+const RATE_LIMIT_SPEC = {
+  perSecond: whole(1, 10_000),
+  redis: rule((v, key) => {
+    if (typeof v === 'string') return { url: v }
+    const cfg = typeof v === 'object' ? lazyStores().redisConfigOf(v) : null
+    if (!cfg) throw invalid(`${key} must be a redis:// URL or a RedisStore`)
+    return cfg
+  }),
+  prefix: string,
+}
+
+/** rateLimit: false (off) | true/absent (default) | { perSecond?, redis?, prefix? } -> native fields. */
+const rateLimit = rule((v) => {
+  if (v === false) return { rateLimit: 0 }
+  if (v === true) return {}
+  if (!isObject(v)) throw invalid('rateLimit must be false or { perSecond?, redis?, prefix? }')
+  const rl = parse(v, RATE_LIMIT_SPEC, 'rateLimit', {}, 'rateLimit.')
+  const out = { rateLimit: rl.perSecond }
+  if (rl.redis) {
+    out.rateLimitRedis = rl.redis.url
+    out.rateLimitRedisPrefix = rl.prefix ?? rl.redis.prefix
+  }
+  return out
+})
+
+/** Every session option (login, fromToken, restore, the middleware and the Next helper). */
+const SESSION_SPEC = {
+  appId: required(nonEmptyString),
+  baseUrl: string,
+  timeoutMs: whole(1, DAY_MS),
+  deadlineMs: whole(1, DAY_MS),
+  retries: whole(0, 20),
+  rateLimit,
+  proxy: string,
+  maxBodyBytes: whole(1024, 4_294_967_296),
+  maxPayloadBytes: whole(1),
+  remember: boolean,
+  store,
+  secret,
+  onStoreError: func,
+}
+
+/** The keys of every session option; the middleware accepts these plus its own. */
+const SESSION_OPTION_KEYS = Object.freeze(Object.keys(SESSION_SPEC))
+
+const LOGIN_SPEC = {
+  ...SESSION_SPEC,
+  email: required(nonEmptyString),
+  password: required(nonEmptyString),
+  signal,
+}
+
+/** Native option fields, in the shape NativeOptions declares (nothing else crosses). */
+function nativeFields(o) {
+  const rl = o.rateLimit ?? {}
+  return {
+    appId: o.appId,
+    baseUrl: o.baseUrl,
+    timeoutMs: o.timeoutMs,
+    deadlineMs: o.deadlineMs,
+    retries: o.retries,
+    rateLimit: rl.rateLimit,
+    proxy: o.proxy,
+    maxBodyBytes: o.maxBodyBytes,
+    remember: o.remember,
+    rateLimitRedis: rl.rateLimitRedis,
+    rateLimitRedisPrefix: rl.rateLimitRedisPrefix,
+  }
+}
+
+/**
+ * Session options of `where` ('login' | 'fromToken' | 'restore') checked. Returns
+ * `{ native, store, secret, onStoreError, maxPayloadBytes, email?, password?, signal? }`.
+ */
+function sessionOptions(opts, where) {
+  const label = `KnackSession.${where}() options`
+  if (!isObject(opts)) throw invalid(`${label} must be an object with at least appId`)
+  const o = parse(opts, where === 'login' ? LOGIN_SPEC : SESSION_SPEC, label)
+  return {
+    native: nativeFields(o),
+    store: o.store,
+    secret: o.secret,
+    onStoreError: o.onStoreError,
+    maxPayloadBytes: o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    email: o.email,
+    password: o.password,
+    signal: o.signal ?? null,
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Calls on a session
+
+const VIEW = { scene: required(nonEmptyString), view: required(nonEmptyString), parentRecordId: string, signal }
+
+const QUERY_SPEC = {
+  ...VIEW,
+  page: whole(1, 1e9),
+  rowsPerPage: whole(1, 1000),
+  filters,
+  sortField: string,
+  sortOrder: oneOf(['asc', 'desc']),
+  format: oneOf(['raw', 'html', 'both']),
+}
+
+const PAGING_SPEC = {
+  ...QUERY_SPEC,
+  maxRecords: whole(1, 1e15),
+  prefetchPages: whole(1, 64),
+  strict: boolean,
+}
+
+const array = rule((v, key) => {
+  if (!Array.isArray(v)) throw invalid(`${key} must be an array`)
+  return v
+})
+
+const BULK = { ...VIEW, concurrency: whole(1, 64), reserve: whole(0), onProgress: func }
+
+const SPECS = {
+  getRecords: QUERY_SPEC,
+  records: PAGING_SPEC,
+  getAllRecords: PAGING_SPEC,
+  getRecord: { ...VIEW, id: required(nonEmptyString) },
+  createRecord: { ...VIEW, data: required(data) },
+  updateRecord: { ...VIEW, id: required(nonEmptyString), data: required(data) },
+  deleteRecord: { ...VIEW, id: required(nonEmptyString) },
+  createRecords: { ...BULK, records: required(array) },
+  updateRecords: { ...BULK, records: required(array) },
+  deleteRecords: { ...BULK, ids: required(array) },
+  validate: { signal },
+}
+
+/**
+ * The checked arguments of a session method (`name`: 'getRecords', 'createRecord', ...).
+ * `ctx.maxPayloadBytes` caps `data` and `filters`, which come back as JSON text.
+ */
+function callArgs(name, args, ctx = {}) {
+  const label = `${name}()`
+  if (!isObject(args)) {
+    throw invalid(name === 'validate' ? `${label} takes an options object` : `${label} needs an options object like { scene, view }`)
+  }
+  return parse(args, SPECS[name], label, ctx)
+}
+
+/** One bulk item checked: a create's record, an update's `{ id, data }`, a delete's id. */
+function bulkItem(kind, item, index, ctx) {
+  const what = `${kind === 'delete' ? 'ids' : 'records'}[${index}]`
+  if (kind === 'create') {
+    if (!isObject(item)) throw invalid(`${what} must be an object of field values`)
+    return { data: jsonText(item, what, ctx.maxPayloadBytes) }
+  }
+  if (kind === 'update') {
+    if (!isObject(item)) throw invalid(`${what} must be { id, data }`)
+    const o = parse(item, { id: required(nonEmptyString), data: required(data) }, what, ctx, `${what}.`)
+    return o
+  }
+  if (typeof item !== 'string' || item === '') throw invalid(`${what} must be a record id (a string)`)
+  return { id: item }
+}
+
+// ---------------------------------------------------------------------------------------
+// Stores
+
+const STORE_SPECS = {
+  MemoryStore: { maxEntries: whole(1), secret },
+  FileStore: { dir: required(nonEmptyString), secret: required(secret) },
+  RedisStore: { url: required(nonEmptyString), secret: required(secret), prefix: string },
+}
+
+/** Options of `new MemoryStore/FileStore/RedisStore(opts)` checked. */
+function storeOptions(kind, opts) {
+  const label = `${kind} options`
+  if (opts === undefined && kind === 'MemoryStore') return {}
+  if (!isObject(opts)) {
+    throw invalid(kind === 'MemoryStore' ? `${label} must be an object` : `${kind} needs ${kind === 'FileStore' ? '{ dir, secret }' : '{ url, secret, prefix? }'}`)
+  }
+  return parse(opts, STORE_SPECS[kind], label)
+}
+
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Check `obj` against `spec`: unknown keys refused with a hint, required keys present, each
+ * value checked once. Values that are undefined or null count as not given. `prefix` goes in
+ * front of key names in messages (e.g. 'rateLimit.'). Anything else thrown while reading
+ * the object (a throwing getter, a Proxy) becomes KNACK_INVALID_ARGUMENT too.
+ */
+const specKeys = new WeakMap()
+
+function parse(obj, spec, where, ctx = {}, prefix = '') {
+  let keys = specKeys.get(spec)
+  if (!keys) {
+    keys = { list: Object.keys(spec), set: new Set(Object.keys(spec)) }
+    specKeys.set(spec, keys)
+  }
+  try {
+    for (const key of Object.keys(obj)) {
+      if (!keys.set.has(key)) checkKeys(obj, keys.list, where)
+    }
+    const out = {}
+    for (const key of keys.list) {
+      const r = spec[key]
+      const v = obj[key]
+      if (v === undefined || v === null) {
+        if (r.required) throw invalid(`${where}: ${prefix}${key} is required`)
+        continue
+      }
+      out[key] = r.check(v, `${prefix}${key}`, ctx)
+    }
+    return out
+  } catch (e) {
+    if (e instanceof KnackError) throw e
+    throw invalid(`${where} could not be read: ${messageOf(e)}`, e)
+  }
+}
+
+module.exports = {
+  SESSION_OPTION_KEYS,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  MAX_PAYLOAD_DEPTH,
+  checkKeys,
+  closest,
+  distance,
+  parse,
+  sessionOptions,
+  callArgs,
+  bulkItem,
+  storeOptions,
+  jsonText,
+  isObject,
+}
