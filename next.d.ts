@@ -9,11 +9,15 @@ export interface KnackNextAuth {
   withSession<C extends object = {}>(
     handler: (request: Request, context: C & { session: KnackSession }) => Promise<Response> | Response,
   ): (request: Request, context?: C) => Promise<Response>
-  /** POST route handler: { email, password, remember? } -> 200 { user } + cookie. */
+  /**
+   * POST route handler: { email, password, remember? } as `application/json` -> 200 { user } +
+   * cookie. 415 for other content types (unless allowFormLogin), 403 for cross-site requests.
+   */
   login(request: Request): Promise<Response>
-  /** POST route handler: 204, session deleted, cookie cleared. */
+  /** POST route handler (`application/json`, same origin): 204, session deleted, cookie cleared. */
   logout(request: Request): Promise<Response>
-  errorResponse(err: unknown): Response
+  /** A JSON Response for an error (generic message per code); the details go to onError. */
+  errorResponse(err: unknown, request?: Request): Response
 }
 
 export declare function createKnackAuth(opts: KnackAuthOptions): KnackNextAuth

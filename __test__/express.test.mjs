@@ -6,7 +6,7 @@ import { once } from 'node:events'
 import express from 'express'
 import { knackSession } from 'knack-session/express'
 import { FileStore } from 'knack-session'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { startFake, USERS, APP_ID } from './helpers/fake.mjs'
@@ -16,6 +16,7 @@ let fake
 let server
 let base
 let dir
+const reported = []
 
 before(async () => {
   fake = await startFake(['--rate-limit', 'off'])
@@ -27,10 +28,12 @@ before(async () => {
     store: new FileStore({ dir, secret: SECRET }),
     secret: SECRET,
     tokenCacheMs: 60_000,
+    onError: (err, context) => reported.push({ code: err.code, where: context.where }),
   })
   const app = express()
   app.use(express.json())
   app.use(knack)
+  app.get('/public', (req, res) => res.json({ anonymous: req.knack === null }))
   app.post('/login', knack.login)
   app.post('/logout', knack.logout)
   app.get('/me', knack.required, (req, res) => res.json({ userId: req.knack.userId, via: req.knackVia }))
@@ -62,6 +65,8 @@ after(async () => {
 beforeEach(() => fake.reset())
 
 async function req(method, p, { body, cookie, authorization } = {}) {
+  // login and logout take JSON only (a CSRF defence): a logout sends an empty object.
+  if (method === 'POST' && p === '/logout' && body === undefined) body = {}
   const headers = {}
   if (body !== undefined) headers['content-type'] = 'application/json'
   if (cookie) headers.cookie = cookie
@@ -162,4 +167,131 @@ test('Knack errors map to HTTP statuses: 403, 422 with field errors, 404', async
   assert.equal(missing.status, 404)
   const created = await req('POST', '/tickets', { cookie, body: { field_10: 'From Express' } })
   assert.equal(created.status, 201)
+})
+
+// A session record that cannot be read (a damaged file, a directory where the file should be,
+// a store that throws) must not lock the user out: the request goes on as anonymous, the dead
+// cookie is cleared, and login and logout still work.
+test('a damaged or unreadable session record does not lock the user out: public routes, login and logout still work', async () => {
+  const damage = {
+    garbage: (f) => writeFileSync(f, 'not a sealed record \u0000\u00ff at all'),
+    empty: (f) => writeFileSync(f, ''),
+    directory: (f) => {
+      rmSync(f, { force: true })
+      mkdirSync(f)
+    },
+  }
+  for (const [how, spoil] of Object.entries(damage)) {
+    reported.length = 0
+    const { cookie } = await login()
+    const id = decodeURIComponent(cookie.split('=')[1]).split('.')[0]
+    const file = path.join(dir, `${id}.session`)
+    assert.ok(existsSync(file), `no session file at ${file}`)
+    spoil(file)
+
+    const pub = await req('GET', '/public', { cookie })
+    assert.equal(pub.status, 200, `${how}: ${pub.text}`)
+    assert.deepEqual(pub.json, { anonymous: true })
+    assert.match(pub.headers.get('set-cookie') ?? '', /^knack_sid=; Path=\/; Max-Age=0; HttpOnly/, `${how}: the dead cookie is not cleared`)
+
+    const me = await req('GET', '/me', { cookie })
+    assert.equal(me.status, 401, `${how}: ${me.text}`)
+    assert.equal(me.json.error.code, 'KNACK_UNAUTHORIZED')
+
+    const again = await req('POST', '/login', { cookie, body: { email: USERS.alice.email, password: USERS.alice.password } })
+    assert.equal(again.status, 200, `${how}: ${again.text}`)
+    const fresh = again.headers.get('set-cookie').split(';')[0]
+    assert.notEqual(fresh, cookie)
+    assert.equal((await req('GET', '/me', { cookie: fresh })).status, 200)
+
+    const out = await req('POST', '/logout', { cookie })
+    assert.equal(out.status, 204, `${how}: ${out.text}`)
+    assert.match(out.headers.get('set-cookie'), /^knack_sid=; Path=\/; Max-Age=0; HttpOnly/)
+    rmSync(file, { recursive: true, force: true })
+    // FileStore may report a damaged record as a store error or as no record at all; a report
+    // goes to onError, never to the browser.
+    assert.ok(reported.every((r) => r.code === 'KNACK_STORE' && r.where === 'restore'), `${how}: ${JSON.stringify(reported)}`)
+  }
+})
+
+test('a store that throws on read: the request is anonymous, the failure goes to onError (or a warning), login and logout work', async () => {
+  const records = new Map()
+  let broken = false
+  const store = {
+    async get(id) {
+      if (broken) throw new Error('EIO: i/o error, read /var/lib/sessions/' + id)
+      return records.get(id) ?? null
+    },
+    async set(id, value) {
+      records.set(id, value)
+    },
+    async delete(id) {
+      if (broken) throw new Error('EIO: i/o error, unlink')
+      records.delete(id)
+    },
+  }
+  const seen = []
+  const hooks = {
+    collecting: (err, context) => seen.push({ code: err.code, where: context.where }),
+    throwing: () => {
+      throw new Error('the onError hook itself fails')
+    },
+    default: undefined,
+  }
+  const warnings = []
+  const onWarning = (w) => warnings.push(w)
+  process.on('warning', onWarning)
+  try {
+    for (const [name, onError] of Object.entries(hooks)) {
+      seen.length = 0
+      warnings.length = 0
+      broken = false
+      const knack = knackSession({ appId: APP_ID, baseUrl: fake.baseUrl, rateLimit: false, store, secret: SECRET, ...(onError ? { onError } : {}) })
+      const app = express()
+      app.use(express.json(), knack)
+      app.get('/public', (req, res) => res.json({ anonymous: req.knack === null }))
+      app.get('/me', knack.required, (req, res) => res.json({ userId: req.knack.userId }))
+      app.post('/login', knack.login)
+      app.post('/logout', knack.logout)
+      const srv = app.listen(0, '127.0.0.1')
+      await once(srv, 'listening')
+      const at = `http://127.0.0.1:${srv.address().port}`
+      const call = async (method, p, cookie, body) => {
+        const headers = { 'content-type': 'application/json' }
+        if (cookie) headers.cookie = cookie
+        const res = await fetch(at + p, { method, headers, body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined })
+        return { status: res.status, setCookie: res.headers.get('set-cookie'), text: await res.text() }
+      }
+      try {
+        const first = await call('POST', '/login', null, { email: USERS.bob.email, password: USERS.bob.password })
+        assert.equal(first.status, 200, first.text)
+        const cookie = first.setCookie.split(';')[0]
+        broken = true
+        const pub = await call('GET', '/public', cookie)
+        assert.equal(pub.status, 200, `${name}: ${pub.text}`)
+        assert.match(pub.setCookie ?? '', /^knack_sid=; Path=\/; Max-Age=0/)
+        assert.ok(!pub.text.includes('EIO'))
+        const me = await call('GET', '/me', cookie)
+        assert.equal(me.status, 401, `${name}: ${me.text}`)
+        const again = await call('POST', '/login', cookie, { email: USERS.bob.email, password: USERS.bob.password })
+        assert.equal(again.status, 200, `${name}: ${again.text}`)
+        assert.match(again.setCookie, /^knack_sid=[^;]+\./)
+        const out = await call('POST', '/logout', cookie)
+        assert.equal(out.status, 204, `${name}: ${out.text}`)
+        assert.match(out.setCookie, /Max-Age=0/)
+        await new Promise((r) => setImmediate(r))
+        if (name === 'collecting') {
+          assert.ok(seen.length >= 3, JSON.stringify(seen))
+          assert.ok(seen.every((s) => s.code === 'KNACK_STORE' && s.where === 'restore'), JSON.stringify(seen))
+        }
+        if (name === 'default') assert.ok(warnings.some((w) => w.code === 'KNACK_STORE'), 'no KNACK_STORE warning')
+        else assert.ok(!warnings.some((w) => w.code === 'KNACK_STORE'), 'a warning despite onError')
+      } finally {
+        srv.closeAllConnections()
+        srv.close()
+      }
+    }
+  } finally {
+    process.off('warning', onWarning)
+  }
 })

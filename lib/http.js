@@ -1,11 +1,14 @@
 'use strict'
 // What the Express middleware and the Next.js helper share: finding the user's session in a
 // request (a signed session-id cookie, or a Knack token in Authorization), logging in and
-// out, and mapping KnackError codes to HTTP answers.
+// out (with the CSRF checks), the budget for validating unknown tokens, and mapping
+// KnackError codes to HTTP answers that tell the browser a code and a generic message only.
 
 const crypto = require('node:crypto')
+const { performance } = require('node:perf_hooks')
 const { KnackSession } = require('./session')
 const { KnackError, invalid } = require('./errors')
+const options = require('./options')
 
 const STATUS = {
   KNACK_INVALID_ARGUMENT: 400,
@@ -26,23 +29,99 @@ const STATUS = {
   KNACK_INTERNAL: 500,
 }
 
+// What the browser is told for each code. Knack's and the OS's own words (paths, app id,
+// socket errors, whatever Knack echoed) go to the server log through onError only.
+const PUBLIC_MESSAGE = {
+  KNACK_INVALID_ARGUMENT: 'invalid request',
+  KNACK_LOGIN_FAILED: 'email or password incorrect',
+  KNACK_TOKEN_EXPIRED: 'the session has expired: log in again',
+  KNACK_UNAUTHORIZED: 'not logged in, or the session is no longer valid',
+  KNACK_FORBIDDEN: 'not allowed',
+  KNACK_NOT_FOUND: 'not found',
+  KNACK_VALIDATION: 'Knack refused the data',
+  KNACK_RATE_LIMITED: 'too many requests: try again later',
+  KNACK_DAILY_LIMIT: "the app's daily Knack API limit is used up: try again later",
+  KNACK_SERVER_ERROR: 'Knack had an error',
+  KNACK_BAD_RESPONSE: "Knack's answer was not understood",
+  KNACK_NETWORK: 'Knack could not be reached',
+  KNACK_TIMEOUT: 'Knack did not answer in time',
+  KNACK_ABORTED: 'the request was cancelled',
+  KNACK_STORE: 'internal error',
+  KNACK_INTERNAL: 'internal error',
+}
+
+// Errors this module raises itself carry a message written for the browser, and some an
+// HTTP status other than their code's (415 for a wrong Content-Type, 413 for a large body).
+const PUBLIC = Symbol('knack-session.publicMessage')
+const HTTP_STATUS = Symbol('knack-session.httpStatus')
+
+/** A KnackError whose message may be shown to the browser, optionally with its own status. */
+function refusal(code, message, status, cause) {
+  const e = new KnackError(code, message, cause === undefined ? {} : { cause })
+  Object.defineProperty(e, PUBLIC, { value: true })
+  if (status !== undefined) Object.defineProperty(e, HTTP_STATUS, { value: status })
+  return e
+}
+
 /** The HTTP status that suits a KnackError. */
 function statusFor(err) {
+  if (err && err[HTTP_STATUS]) return err[HTTP_STATUS]
   return (err && STATUS[err.code]) || 500
 }
 
-/** `{ status, headers, body }` for an error; the body is `{ error: { code, message, errors? } }`. */
-function errorAnswer(err) {
+// Anything JWT-shaped (a Knack token) in a text Knack sent back.
+const JWT_LIKE = /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g
+
+function scrub(text, redact) {
+  let s = String(text ?? '').replace(JWT_LIKE, '[redacted]')
+  for (const r of redact) if (typeof r === 'string' && r.length >= 8) s = s.split(r).join('[redacted]')
+  return s.slice(0, 500)
+}
+
+/** Knack's own message of a KNACK_VALIDATION error, without the request line in front. */
+function validationMessage(e, redact) {
+  let m = typeof e.message === 'string' ? e.message : ''
+  if (typeof e.request === 'string' && m.startsWith(`${e.request}: `)) m = m.slice(e.request.length + 2)
+  else m = m.replace(/^(GET|POST|PUT|DELETE|PATCH) \/\S*: /, '')
+  m = scrub(m, redact).trim()
+  return m || PUBLIC_MESSAGE.KNACK_VALIDATION
+}
+
+/**
+ * `{ status, headers, body }` for an error; the body is `{ error: { code, message, errors? } }`.
+ * The message is a fixed one per code (see PUBLIC_MESSAGE), except for KNACK_VALIDATION
+ * (Knack's message and field errors, JWT-shaped strings and `opts.redact` strings removed)
+ * and for refusals by the middleware itself ("cross-site login refused", ...). Details are
+ * for the server's log: pass the error to the middleware's onError.
+ * @param {unknown} err
+ * @param {{ redact?: string[] }} [opts] strings to cut out of Knack's validation messages (e.g. the app id)
+ */
+function errorAnswer(err, opts = {}) {
   const e = err instanceof KnackError ? err : new KnackError('KNACK_INTERNAL', 'internal error')
   const status = statusFor(e)
+  const redact = Array.isArray(opts.redact) ? opts.redact : []
   const headers = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
-  if (e.retryAfterMs !== undefined && (status === 429 || status === 503)) {
+  if (typeof e.retryAfterMs === 'number' && Number.isFinite(e.retryAfterMs) && (status === 429 || status === 503)) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)))
   }
-  // 5xx: a generic message; the details are for the server's logs, not the browser.
-  const message = status >= 500 && status !== 502 && status !== 503 && status !== 504 ? 'internal error' : e.message
-  const error = { code: e.code, message }
-  if (e.errors && e.code === 'KNACK_VALIDATION') error.errors = e.errors
+  const code = typeof e.code === 'string' ? e.code : 'KNACK_INTERNAL'
+  let message = PUBLIC_MESSAGE[code] ?? 'internal error'
+  let errors
+  if (e[PUBLIC] && typeof e.message === 'string') message = e.message
+  else if (code === 'KNACK_VALIDATION') {
+    message = validationMessage(e, redact)
+    if (Array.isArray(e.errors)) {
+      errors = e.errors.map((x) => {
+        const out = {}
+        if (x && typeof x.field === 'string') out.field = x.field
+        if (x && typeof x.type === 'string') out.type = x.type
+        out.message = scrub(x && x.message, redact)
+        return out
+      })
+    }
+  }
+  const error = { code, message }
+  if (errors) error.errors = errors
   return { status, headers, body: JSON.stringify({ error }) }
 }
 
@@ -65,43 +144,359 @@ function parseCookies(header) {
   return out
 }
 
+/** `scheme://host[:port]` of an http(s) URL or Origin header, lower-cased; null for "null" or junk. */
+function normaliseOrigin(value) {
+  if (typeof value !== 'string' || value === '' || value.trim().toLowerCase() === 'null') return null
+  try {
+    const u = new URL(value.trim())
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null
+    return u.origin
+  } catch {
+    return null
+  }
+}
+
+/** The first value of a comma-separated header (X-Forwarded-Proto: https, http). */
+function firstValue(v) {
+  if (typeof v !== 'string') return undefined
+  const s = v.split(',')[0].trim()
+  return s === '' ? undefined : s
+}
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+function mediaType(v) {
+  return typeof v === 'string' ? v.split(';')[0].trim().toLowerCase() : ''
+}
+
+/** A Map with a time to live per entry and a size bound (oldest entries go first). */
+class TtlCache {
+  #map = new Map()
+  #max
+
+  constructor(max) {
+    this.#max = max
+  }
+
+  get(key) {
+    const e = this.#map.get(key)
+    if (e === undefined) return undefined
+    if (e.until <= Date.now()) {
+      this.#map.delete(key)
+      return undefined
+    }
+    return e.value
+  }
+
+  set(key, value, ttlMs) {
+    this.#map.delete(key)
+    if (!(ttlMs > 0)) return
+    if (this.#map.size >= this.#max) {
+      const now = Date.now()
+      for (const [k, v] of this.#map) if (v.until <= now) this.#map.delete(k)
+      // Still full of live entries: drop the oldest tenth.
+      if (this.#map.size >= this.#max) {
+        let n = Math.max(1, Math.floor(this.#max / 10))
+        for (const k of this.#map.keys()) {
+          this.#map.delete(k)
+          if (--n === 0) break
+        }
+      }
+    }
+    this.#map.set(key, { value, until: Date.now() + ttlMs })
+  }
+
+  get size() {
+    return this.#map.size
+  }
+}
+
+/** A token bucket: `perSecond` refill, at most `burst` saved up. */
+class TokenBucket {
+  #rate
+  #burst
+  #tokens
+  #at = performance.now()
+
+  constructor(perSecond, burst) {
+    this.#rate = perSecond
+    this.#burst = burst
+    this.#tokens = burst
+  }
+
+  /** Take one token: 0 when granted, else the milliseconds until one is there. */
+  take() {
+    const now = performance.now()
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#at) / 1000) * this.#rate)
+    this.#at = now
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1
+      return 0
+    }
+    return Math.max(1, Math.ceil(((1 - this.#tokens) / this.#rate) * 1000))
+  }
+}
+
+// ---- option checks ----
+
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+// Session option names, if lib/options.js does not say (older copies of it).
+const FALLBACK_SESSION_KEYS = [
+  'appId',
+  'baseUrl',
+  'timeoutMs',
+  'deadlineMs',
+  'retries',
+  'rateLimit',
+  'proxy',
+  'maxBodyBytes',
+  'maxPayloadBytes',
+  'remember',
+  'store',
+  'secret',
+  'onStoreError',
+]
+/** The middleware's own options (besides the session options). */
+const MIDDLEWARE_KEYS = Object.freeze([
+  'cookie',
+  'allowToken',
+  'tokenCacheMs',
+  'tokenValidation',
+  'allowFormLogin',
+  'trustProxy',
+  'allowedOrigins',
+  'onError',
+])
+const COOKIE_KEYS = ['name', 'secure', 'sameSite', 'path', 'domain']
+const TOKEN_VALIDATION_KEYS = ['perSecond', 'burst', 'refusedCacheMs']
+const SAME_SITE = { strict: 'Strict', lax: 'Lax', none: 'None' }
+
+function isObject(v) {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function describe(v) {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v)
+  if (typeof v === 'bigint') return `${v}n`
+  if (Array.isArray(v)) return 'an array'
+  return `a ${typeof v}`
+}
+
+const given = (v) => v !== undefined && v !== null
+
+function bool(v, key, where) {
+  if (!given(v)) return undefined
+  if (typeof v !== 'boolean') throw invalid(`${where}: ${key} must be true or false (a boolean), got ${describe(v)}`)
+  return v
+}
+
+function millis(v, key, where) {
+  if (!given(v)) return undefined
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw invalid(`${where}: ${key} must be a finite number of milliseconds, 0 or more, got ${describe(v)}`)
+  }
+  return v
+}
+
+function checkKnownKeys(obj, known, where) {
+  if (typeof options.checkKeys === 'function') return options.checkKeys(obj, known, where)
+  for (const key of Object.keys(obj)) if (!known.includes(key)) throw invalid(`${where}: unknown option "${key}"`)
+}
+
+function checkCookie(c, where) {
+  if (!given(c)) c = {}
+  if (!isObject(c)) throw invalid(`${where}: cookie must be an object like { name, secure, sameSite, path, domain }, got ${describe(c)}`)
+  checkKnownKeys(c, COOKIE_KEYS, `${where}: cookie`)
+  const name = c.name ?? 'knack_sid'
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) throw invalid(`${where}: cookie.name is not a valid cookie name, got ${describe(name)}`)
+  const secure = bool(c.secure, 'cookie.secure', where) ?? true
+  let sameSite = 'Lax'
+  if (given(c.sameSite)) {
+    sameSite = typeof c.sameSite === 'string' ? SAME_SITE[c.sameSite.toLowerCase()] : undefined
+    if (!sameSite) throw invalid(`${where}: cookie.sameSite must be 'Strict', 'Lax' or 'None', got ${describe(c.sameSite)}`)
+  }
+  if (sameSite === 'None' && !secure) {
+    throw invalid(`${where}: cookie SameSite=None needs secure: true (browsers drop SameSite=None cookies that are not Secure)`)
+  }
+  const path = c.path ?? '/'
+  if (typeof path !== 'string' || !/^\/[^;\s,]*$/.test(path)) throw invalid(`${where}: cookie.path must start with / and hold no ; , or spaces, got ${describe(path)}`)
+  const domain = c.domain ?? undefined
+  if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain))) {
+    throw invalid(`${where}: cookie.domain is not a domain name, got ${describe(domain)}`)
+  }
+  return { name, secure, sameSite, path, domain }
+}
+
+function checkOrigins(list, where) {
+  if (!given(list)) return new Set()
+  if (!Array.isArray(list)) throw invalid(`${where}: allowedOrigins must be an array of origins like 'https://app.example.com', got ${describe(list)}`)
+  const out = new Set()
+  const bare = (o) => {
+    try {
+      const u = new URL(o.trim())
+      return u.pathname === '/' && !u.search && !u.hash && !u.username && !u.password && !/[?#]/.test(o)
+    } catch {
+      return false
+    }
+  }
+  list.forEach((o, i) => {
+    const origin = typeof o === 'string' ? normaliseOrigin(o) : null
+    if (origin === null || !bare(o)) {
+      throw invalid(`${where}: allowedOrigins[${i}] must be an origin (scheme, host and port only) like 'https://app.example.com', got ${describe(o)}`)
+    }
+    out.add(origin)
+  })
+  return out
+}
+
+function checkTokenValidation(v, where) {
+  if (!given(v)) v = {}
+  if (!isObject(v)) throw invalid(`${where}: tokenValidation must be an object like { perSecond: 2, burst: 4 }, got ${describe(v)}`)
+  checkKnownKeys(v, TOKEN_VALIDATION_KEYS, `${where}: tokenValidation`)
+  const perSecond = v.perSecond ?? 2
+  if (typeof perSecond !== 'number' || !Number.isFinite(perSecond) || perSecond <= 0 || perSecond > 10_000) {
+    throw invalid(`${where}: tokenValidation.perSecond must be a number above 0 (validations a second), got ${describe(perSecond)}`)
+  }
+  const burst = v.burst ?? 4
+  if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1 || burst > 100_000) {
+    throw invalid(`${where}: tokenValidation.burst must be a whole number of at least 1, got ${describe(burst)}`)
+  }
+  const refusedCacheMs = millis(v.refusedCacheMs, 'tokenValidation.refusedCacheMs', where) ?? 60_000
+  return { perSecond, burst, refusedCacheMs }
+}
+
+/** Check the session options now (not at the first request), with `where` in the message. */
+function checkSessionOptions(sessionOpts, where) {
+  try {
+    if (typeof options.sessionOptions === 'function') options.sessionOptions(sessionOpts, 'restore')
+    else {
+      const { nativeOptions } = require('./session')
+      if (typeof nativeOptions === 'function') nativeOptions(sessionOpts)
+    }
+  } catch (e) {
+    if (e instanceof KnackError && e.code === 'KNACK_INVALID_ARGUMENT') {
+      const m = e.message.replace(/KnackSession\.\w+\(\) options/g, where)
+      throw invalid(m.startsWith(where) ? m : `${where}: ${m}`)
+    }
+    throw e
+  }
+}
+
+// Codes of a token Knack (or the token's own claims) refused: remembered for refusedCacheMs.
+const REFUSED = new Set(['KNACK_UNAUTHORIZED', 'KNACK_TOKEN_EXPIRED', 'KNACK_INVALID_ARGUMENT'])
+const TOKEN_CACHE_ENTRIES = 10_000
+const BODY_LIMIT = 65536
+
+function report(onError, err, context) {
+  try {
+    if (onError) {
+      onError(err, context)
+      return
+    }
+    // Default: nothing for what the client did wrong (4xx); a process warning for 5xx, store
+    // failures, and a KNACK_INVALID_ARGUMENT a route handler passed on (a bug in the app's
+    // own call, e.g. a bad view key: the browser only sees "invalid request"). A warning goes
+    // to the process's 'warning' listeners: by default one line on stderr.
+    const appBug = context.where === 'handler' && err instanceof KnackError && err.code === 'KNACK_INVALID_ARGUMENT' && !err[PUBLIC]
+    if (err instanceof KnackError && err.code !== 'KNACK_STORE' && statusFor(err) < 500 && !appBug) return
+    const code = err instanceof KnackError ? err.code : 'KNACK_INTERNAL'
+    const message = err && typeof err.message === 'string' ? err.message : String(err)
+    process.emitWarning(`knack-session (${context.where}): ${message}`, { code })
+  } catch (hookError) {
+    try {
+      const m = hookError && typeof hookError.message === 'string' ? hookError.message : 'unprintable error'
+      process.emitWarning(`knack-session: the onError hook threw: ${m}`, { code: 'KNACK_ON_ERROR' })
+    } catch {
+      // nothing left to tell
+    }
+  }
+}
 
 class KnackAuth {
   #opts
   #cookie
   #key
-  #tokenCache = new Map()
+  #tokenCache = new TtlCache(TOKEN_CACHE_ENTRIES)
+  #refused = new TtlCache(TOKEN_CACHE_ENTRIES)
+  #pending = new Map()
+  #bucket
+  #refusedCacheMs
   #tokenCacheMs
   #allowToken
+  #allowFormLogin
+  #trustProxy
+  #allowedOrigins
+  #onError
+  #onStoreError
 
   /**
-   * @param {object} opts session options (appId, baseUrl, store, ...) plus
-   *   secret (signs the cookie; also encrypts a custom store), cookie { name, secure, sameSite,
-   *   path, domain }, allowToken (default true), tokenCacheMs (default 60000)
+   * @param {object} opts session options (appId, baseUrl, store, rateLimit, ...) plus:
+   * - `secret` (required): signs the cookie (and encrypts a custom store); at least 32 characters.
+   * - `cookie` `{ name = 'knack_sid', secure = true, sameSite = 'Lax', path = '/', domain? }`
+   *   (SameSite 'None' needs secure: true).
+   * - `allowToken` (default true): accept a Knack user token in `Authorization`.
+   * - `tokenCacheMs` (default 60000): how long a token Knack validated is trusted.
+   * - `tokenValidation` `{ perSecond = 2, burst = 4, refusedCacheMs = 60000 }`: the budget for
+   *   asking Knack about tokens it has not seen validated yet. Each such token costs one
+   *   `GET /session/token` from the app's shared rate budget (Knack allows 10 a second), so
+   *   strangers sending made-up tokens could otherwise spend all of it. The default is 2 a
+   *   second (20% of Knack's 10/s) with bursts of 4, per process; over it the request is
+   *   answered 429 KNACK_RATE_LIMITED with Retry-After, without calling Knack. Logged-in
+   *   (cookie) users' calls never wait for it. Concurrent requests with the same token share
+   *   one validation, and a token Knack refused is refused again without asking for
+   *   `refusedCacheMs`.
+   * - `allowFormLogin` (default false): login and logout also take
+   *   `application/x-www-form-urlencoded` bodies; otherwise only `application/json` (415).
+   * - `allowedOrigins` (default none): origins besides the app's own that may log in and out
+   *   (login and logout refuse `Sec-Fetch-Site: cross-site` and any other `Origin` with 403).
+   * - `trustProxy` (default false): believe `X-Forwarded-Proto` / `X-Forwarded-Host` for the
+   *   app's own origin (behind a reverse proxy that sets them).
+   * - `onError(err, { where, request })`: where the details of failures go ('restore',
+   *   'token', 'login', 'logout', 'handler'); the browser only gets a code and a generic
+   *   message. Default: nothing for 4xx; `process.emitWarning` (code = the error's code) for
+   *   5xx, store failures and KNACK_INVALID_ARGUMENT from a route handler. A throwing hook
+   *   never breaks a request.
+   * @param {{ where?: string }} [meta] names the options in error messages
    */
-  constructor(opts) {
-    if (typeof opts !== 'object' || opts === null) throw invalid('options must be an object')
-    if (typeof opts.appId !== 'string') throw invalid('appId must be a string')
+  constructor(opts, meta = {}) {
+    const where = meta.where ?? 'knack-session middleware options'
+    if (!isObject(opts)) throw invalid(`${where} must be an object with at least appId and secret`)
+    const sessionKeys = Array.isArray(options.SESSION_OPTION_KEYS) ? options.SESSION_OPTION_KEYS : FALLBACK_SESSION_KEYS
+    checkKnownKeys(opts, [...MIDDLEWARE_KEYS, ...sessionKeys.filter((k) => !MIDDLEWARE_KEYS.includes(k))], where)
+    if (typeof opts.appId !== 'string' || opts.appId === '') throw invalid(`${where}: appId must be a non-empty string`)
     const secrets = Array.isArray(opts.secret) ? opts.secret : [opts.secret]
     if (!secrets.length || secrets.some((s) => typeof s !== 'string' || s.length < 32)) {
-      throw invalid('secret must be at least 32 characters: it signs the session cookie')
+      throw invalid(`${where}: secret must be at least 32 characters: it signs the session cookie`)
     }
-    const c = opts.cookie ?? {}
-    if (typeof c !== 'object') throw invalid('cookie must be an object')
-    const name = c.name ?? 'knack_sid'
-    if (!COOKIE_NAME.test(name)) throw invalid('cookie.name is not a valid cookie name')
-    const sameSite = c.sameSite ?? 'Lax'
-    if (!['Strict', 'Lax', 'None'].includes(sameSite)) throw invalid('cookie.sameSite must be Strict, Lax or None')
-    if (c.path !== undefined && !/^\/[^;\s]*$/.test(c.path)) throw invalid('cookie.path must start with / and hold no ; or spaces')
-    if (c.domain !== undefined && !/^[A-Za-z0-9.-]+$/.test(c.domain)) throw invalid('cookie.domain is not a domain')
-    this.#cookie = { name, secure: c.secure ?? true, sameSite, path: c.path ?? '/', domain: c.domain }
+    this.#cookie = checkCookie(opts.cookie, where)
+    this.#allowToken = bool(opts.allowToken, 'allowToken', where) ?? true
+    this.#tokenCacheMs = millis(opts.tokenCacheMs, 'tokenCacheMs', where) ?? 60_000
+    const tv = checkTokenValidation(opts.tokenValidation, where)
+    this.#bucket = new TokenBucket(tv.perSecond, tv.burst)
+    this.#refusedCacheMs = tv.refusedCacheMs
+    this.#allowFormLogin = bool(opts.allowFormLogin, 'allowFormLogin', where) ?? false
+    this.#trustProxy = bool(opts.trustProxy, 'trustProxy', where) ?? false
+    this.#allowedOrigins = checkOrigins(opts.allowedOrigins, where)
+    if (given(opts.onError) && typeof opts.onError !== 'function') throw invalid(`${where}: onError must be a function (err, { where, request }) => void, got ${describe(opts.onError)}`)
+    this.#onError = opts.onError ?? null
     // One HMAC key per secret: the first signs, all verify.
     this.#key = secrets.map((s) => crypto.createHmac('sha256', 'knack-session cookie v1').update(s).digest())
-    this.#tokenCacheMs = opts.tokenCacheMs ?? 60_000
-    this.#allowToken = opts.allowToken ?? true
-    const { cookie: _c, allowToken: _a, tokenCacheMs: _t, ...sessionOpts } = opts
+    const sessionOpts = {}
+    for (const [k, v] of Object.entries(opts)) if (!MIDDLEWARE_KEYS.includes(k)) sessionOpts[k] = v
+    checkSessionOptions(sessionOpts, where)
+    this.#onStoreError = typeof sessionOpts.onStoreError === 'function' ? sessionOpts.onStoreError : null
+    delete sessionOpts.onStoreError
     this.#opts = sessionOpts
+  }
+
+  /** Report a failure to onError (or the default); never throws. */
+  report(err, context) {
+    report(this.#onError, err, context)
+  }
+
+  /** Strings to cut out of anything Knack said before the browser sees it. */
+  get redact() {
+    return [this.#opts.appId]
   }
 
   #mac(id, key) {
@@ -125,6 +520,11 @@ class KnackAuth {
       if (want.length === sig.length && crypto.timingSafeEqual(want, sig)) return id
     }
     return null
+  }
+
+  /** The cookie's name. */
+  get cookieName() {
+    return this.#cookie.name
   }
 
   /** A Set-Cookie value for a session. */
@@ -154,49 +554,199 @@ class KnackAuth {
   }
 
   /**
-   * The session of a request, or null. `headers.cookie` (signed session id, restored from the
-   * store) or `headers.authorization` (a Knack user token sent by a Knack page, validated with
-   * Knack once and then cached by its hash for tokenCacheMs).
-   * @returns {Promise<{ session: KnackSession, via: 'cookie' | 'token' } | null>}
+   * The session of a request. `get(name)` reads a request header (lower-case name).
+   * Resolves `{ session, via, setCookie? }`: `session` null when there is none; `setCookie`
+   * (a clearing Set-Cookie) when the request's signed cookie no longer leads to a session:
+   * unknown, expired, or a record the store cannot read (reported to onError, never thrown).
+   * Throws KnackError for a token Knack refused, or when the token budget is spent.
+   * @param {(name: string) => string | undefined} get
+   * @param {unknown} [request] passed on to onError
+   * @param {{ cookieOnly?: boolean }} [o]
    */
-  async fromHeaders({ cookie, authorization }) {
-    const token = this.#token(authorization)
-    if (token) return { session: await this.#fromToken(token), via: 'token' }
-    const value = parseCookies(cookie)[this.#cookie.name]
+  async resolve(get, request, o = {}) {
+    if (!o.cookieOnly) {
+      const token = this.#token(get('authorization'))
+      if (token) return { session: await this.#fromToken(token), via: 'token' }
+    }
+    const value = parseCookies(get('cookie'))[this.#cookie.name]
     const id = value === undefined ? null : this.unsign(value)
-    if (!id) return null
-    const session = await KnackSession.restore(id, this.#opts)
-    return session ? { session, via: 'cookie' } : null
+    if (!id) return { session: null, via: null }
+    let session
+    try {
+      session = await KnackSession.restore(id, { ...this.#opts, onStoreError: (err) => this.#storeError(err, request) })
+    } catch (e) {
+      if (!(e instanceof KnackError) || e.code !== 'KNACK_STORE') throw e
+      this.report(e, { where: 'restore', request })
+      return { session: null, via: null, setCookie: this.clearCookie() }
+    }
+    if (!session) return { session: null, via: null, setCookie: this.clearCookie() }
+    return { session, via: 'cookie' }
   }
 
-  /** A validated session for a token; the session (with the roles Knack reported) is cached by the token's hash. */
+  #storeError(err, request) {
+    if (this.#onStoreError) {
+      try {
+        this.#onStoreError(err)
+      } catch {
+        // a throwing hook must not fail the request
+      }
+      return
+    }
+    this.report(err, { where: 'restore', request })
+  }
+
+  /**
+   * The session of a request, or null (the older interface; resolve() also says when to
+   * clear the cookie).
+   * @returns {Promise<{ session: KnackSession, via: 'cookie' | 'token' } | null>}
+   */
+  async fromHeaders({ cookie, authorization } = {}) {
+    const found = await this.resolve((name) => (name === 'cookie' ? cookie : name === 'authorization' ? authorization : undefined))
+    return found.session ? { session: found.session, via: found.via } : null
+  }
+
+  /**
+   * A validated session for a token; the session (with the roles Knack reported) is cached by
+   * the token's hash. One validation per token at a time; refusals are remembered; unknown
+   * tokens spend the tokenValidation budget.
+   */
   async #fromToken(token) {
     const hash = crypto.createHash('sha256').update(token).digest('base64url')
     const hit = this.#tokenCache.get(hash)
-    if (hit && hit.until > Date.now()) return hit.session
-    const session = KnackSession.fromToken(token, this.#opts)
-    await session.validate()
-    if (this.#tokenCache.size >= 10_000) {
-      const now = Date.now()
-      for (const [k, v] of this.#tokenCache) if (v.until <= now) this.#tokenCache.delete(k)
-      if (this.#tokenCache.size >= 10_000) this.#tokenCache.clear()
+    if (hit) return hit
+    const refused = this.#refused.get(hash)
+    if (refused) throw refused()
+    let pending = this.#pending.get(hash)
+    if (!pending) {
+      pending = this.#validate(token, hash).finally(() => this.#pending.delete(hash))
+      this.#pending.set(hash, pending)
     }
-    this.#tokenCache.set(hash, { session, until: Date.now() + this.#tokenCacheMs })
+    return pending
+  }
+
+  async #validate(token, hash) {
+    let session
+    try {
+      session = KnackSession.fromToken(token, this.#opts)
+    } catch (e) {
+      if (e instanceof KnackError && e.code === 'KNACK_INVALID_ARGUMENT') {
+        const make = () => refusal('KNACK_INVALID_ARGUMENT', 'the Authorization header does not hold a Knack user token of this app', 400, e)
+        this.#refuse(hash, make)
+        throw make()
+      }
+      throw e
+    }
+    const waitMs = this.#bucket.take()
+    if (waitMs > 0) {
+      throw new KnackError('KNACK_RATE_LIMITED', 'too many new tokens to validate: the tokenValidation budget is spent', {
+        retryAfterMs: waitMs,
+        attempts: 0,
+      })
+    }
+    try {
+      await session.validate()
+    } catch (e) {
+      if (e instanceof KnackError && REFUSED.has(e.code)) {
+        const { code, message, status } = e
+        this.#refuse(hash, () => new KnackError(code, message, { status, attempts: 0 }))
+      }
+      throw e
+    }
+    this.#tokenCache.set(hash, session, this.#tokenCacheMs)
     return session
   }
 
+  #refuse(hash, make) {
+    this.#refused.set(hash, make, this.#refusedCacheMs)
+  }
+
+  /** The app's own origin for a request: `{ proto, host }` as the server saw them. */
+  originOf(get, { proto, host }) {
+    if (this.#trustProxy) {
+      proto = firstValue(get('x-forwarded-proto')) ?? proto
+      host = firstValue(get('x-forwarded-host')) ?? host
+    }
+    if (typeof proto !== 'string' || typeof host !== 'string' || host === '') return null
+    return normaliseOrigin(`${proto.replace(/:$/, '')}://${host}`)
+  }
+
+  /**
+   * Refuse (403 KNACK_FORBIDDEN) a login or logout that a browser says comes from another
+   * site: `Sec-Fetch-Site: cross-site`, or an `Origin` ("null" included) that is neither the
+   * app's own (`own`) nor in allowedOrigins.
+   */
+  checkSameOrigin(get, own, what) {
+    const site = typeof get('sec-fetch-site') === 'string' ? get('sec-fetch-site').trim().toLowerCase() : undefined
+    const raw = get('origin')
+    const refuse = () => refusal('KNACK_FORBIDDEN', `cross-site ${what} refused`, 403)
+    if (raw !== undefined) {
+      const origin = normaliseOrigin(raw)
+      if (origin !== null && this.#allowedOrigins.has(origin)) return
+      if (origin === null || own === null || origin !== own || site === 'cross-site') throw refuse()
+      return
+    }
+    if (site === 'cross-site') throw refuse()
+  }
+
+  /**
+   * 'json' or 'form' for a login/logout Content-Type; anything else is a 415: only
+   * application/json (and, with allowFormLogin, urlencoded forms) is taken, so a cross-site
+   * page cannot send it without a CORS preflight.
+   */
+  bodyKind(contentType, what) {
+    const type = mediaType(contentType)
+    if (type === 'application/json') return 'json'
+    if (this.#allowFormLogin && type === 'application/x-www-form-urlencoded') return 'form'
+    const wanted = this.#allowFormLogin ? 'application/json or application/x-www-form-urlencoded' : 'application/json'
+    throw refusal('KNACK_INVALID_ARGUMENT', `${what} takes Content-Type: ${wanted}`, 415)
+  }
+
   /** Log in and save to the store. Resolves { session, setCookie }. */
-  async login({ email, password, remember } = {}) {
-    if (typeof email !== 'string' || typeof password !== 'string') throw invalid('email and password are required')
+  async login(body) {
+    if (!isObject(body)) throw refusal('KNACK_INVALID_ARGUMENT', 'the body must be { email, password, remember? }', 400)
+    const { email, password, remember } = body
+    if (typeof email !== 'string' || typeof password !== 'string' || email === '' || password === '') {
+      throw refusal('KNACK_INVALID_ARGUMENT', 'email and password are required', 400)
+    }
     const session = await KnackSession.login({ ...this.#opts, email, password, remember: remember === true })
     return { session, setCookie: this.cookieFor(session) }
   }
 
-  /** Log out (delete from the store). Resolves the Set-Cookie value that clears the cookie. */
-  async logout(session) {
-    if (session) await session.logout()
+  /**
+   * Log out (delete from the store). Resolves the Set-Cookie value that clears the cookie.
+   * A store that fails to delete is reported to onError ('logout'); the browser is still
+   * logged out (the record expires with its token).
+   */
+  async logout(session, request) {
+    if (session) {
+      try {
+        await session.logout()
+      } catch (e) {
+        if (!(e instanceof KnackError) || e.code !== 'KNACK_STORE') throw e
+        this.report(e, { where: 'logout', request })
+      }
+    }
     return this.clearCookie()
   }
+}
+
+/** A login or logout body as an object: `text` is JSON, or (kind 'form') urlencoded. */
+function bodyFields(text, kind) {
+  if (typeof text !== 'string' || text.trim() === '') return {}
+  if (kind === 'form') return formFields(Object.fromEntries(new URLSearchParams(text)))
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw refusal('KNACK_INVALID_ARGUMENT', 'request body is not JSON', 400)
+  }
+}
+
+/** Form fields are strings: a checked "remember" box is "on". */
+function formFields(fields) {
+  if (!isObject(fields)) return fields
+  const out = { ...fields }
+  if (typeof out.remember === 'string') out.remember = ['on', 'true', '1', 'yes'].includes(out.remember.toLowerCase())
+  return out
 }
 
 /** What a login answer tells the browser (no token). */
@@ -210,4 +760,16 @@ function publicUser(session) {
   }
 }
 
-module.exports = { KnackAuth, statusFor, errorAnswer, parseCookies, publicUser }
+module.exports = {
+  KnackAuth,
+  statusFor,
+  errorAnswer,
+  parseCookies,
+  publicUser,
+  refusal,
+  bodyFields,
+  formFields,
+  normaliseOrigin,
+  BODY_LIMIT,
+  MIDDLEWARE_KEYS,
+}

@@ -27,6 +27,7 @@ export function createApp(o) {
   app.use(knack)
 
   app.get('/', (req, res) => res.type('html').send(page))
+  // Both take JSON only and refuse cross-site requests (login CSRF): page.html sends JSON with fetch.
   app.post('/api/login', knack.login)
   app.post('/api/logout', knack.logout)
 
