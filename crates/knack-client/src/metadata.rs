@@ -2,6 +2,7 @@
 //! it maps scene keys to page slugs for `parentRecordId` (`?{slug}_id=`).
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::outcome::Outcome;
 use crate::transport::{Call, CallPolicy, Progress, Transport};
 use reqwest::Method;
 use serde::Deserialize;
@@ -61,7 +62,9 @@ impl Transport {
         let call = Call::new(Method::GET, format!("/applications/{}", self.app_id));
         let reply = self.send(&call, policy, progress).await?;
         match reply.status {
-            200..=299 => Ok(Arc::new(AppMeta::parse(&reply.body)?)),
+            200..=299 => Ok(Arc::new(AppMeta::parse(&reply.body).map_err(|e| {
+                e.after_reply(reply.attempts, &reply.request, Outcome::NotSent)
+            })?)),
             404 | 400 => Err(Error::new(
                 ErrorCode::NotFound,
                 "the application was not found (metadata)",
@@ -76,8 +79,20 @@ impl Transport {
         }
     }
 
-    /// The page slug of a scene key (`scene_3` -> `ticket`), from cached metadata.
+    /// The page slug of a scene key (`scene_3` -> `ticket`), from cached metadata. Its
+    /// errors come before the caller's own request: that one was not sent.
     pub async fn scene_slug(
+        &self,
+        scene_key: &str,
+        policy: &CallPolicy,
+        progress: &Progress,
+    ) -> Result<String> {
+        self.lookup_slug(scene_key, policy, progress)
+            .await
+            .map_err(|e| e.with_outcome(Outcome::NotSent))
+    }
+
+    async fn lookup_slug(
         &self,
         scene_key: &str,
         policy: &CallPolicy,

@@ -269,6 +269,13 @@ struct Entry {
 
 type Registry = Mutex<HashMap<(String, String), Entry>>;
 
+/// Drop the transports that no session holds and none has used for `IDLE_DROP`.
+fn prune(reg: &mut HashMap<(String, String), Entry>, now: Instant) {
+    reg.retain(|_, e| {
+        Arc::strong_count(&e.transport) > 1 || now.duration_since(e.last_used) < IDLE_DROP
+    });
+}
+
 /// The registry key of a base URL: one transport (pool, governor, quota) per API origin and
 /// path, however the URL was spelt (`.../v1` and `.../v1/` are the same API).
 pub fn registry_key(base_url: &Url) -> String {
@@ -323,9 +330,7 @@ impl Transport {
         let key = (registry_key(base_url), app_id.to_owned());
         let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        reg.retain(|_, e| {
-            Arc::strong_count(&e.transport) > 1 || now.duration_since(e.last_used) < IDLE_DROP
-        });
+        prune(&mut reg, now);
         if let Some(e) = reg.get_mut(&key) {
             let t = &e.transport;
             let same_proxy = opts.proxy.as_deref() == t.proxy.as_ref().map(|p| p.expose());
@@ -769,5 +774,54 @@ pub async fn guard<T>(
             format!("the deadline of {}ms passed", deadline.map(|d| d.as_millis()).unwrap_or(0)),
         ))),
         r = fut => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(base: &str) -> ((String, String), Entry) {
+        let url = Url::parse(base).expect("url");
+        let t = Transport::new(url.clone(), "a".repeat(24), &TransportOptions::default())
+            .expect("transport");
+        (
+            (registry_key(&url), "a".repeat(24)),
+            Entry {
+                transport: Arc::new(t),
+                last_used: Instant::now(),
+            },
+        )
+    }
+
+    #[test]
+    fn transports_no_session_holds_are_freed_once_idle() {
+        let mut reg = HashMap::new();
+        let (k1, held) = entry("https://one.example/v1");
+        let kept = held.transport.clone(); // a live session's handle
+        reg.insert(k1.clone(), held);
+        let (k2, idle) = entry("https://two.example/v1");
+        reg.insert(k2.clone(), idle);
+        let now = Instant::now();
+        prune(&mut reg, now);
+        assert_eq!(reg.len(), 2, "recently used transports stay");
+        prune(&mut reg, now + IDLE_DROP + Duration::from_secs(1));
+        assert!(reg.contains_key(&k1), "a transport a session holds stays");
+        assert!(
+            !reg.contains_key(&k2),
+            "an idle transport nobody holds is freed"
+        );
+        drop(kept);
+        prune(&mut reg, now + IDLE_DROP + Duration::from_secs(1));
+        assert!(reg.is_empty());
+    }
+
+    #[test]
+    fn a_base_url_counts_however_it_is_spelt() {
+        let a = Url::parse("https://api.knack.com/v1").expect("url");
+        let b = Url::parse("https://api.knack.com/v1/").expect("url");
+        let c = Url::parse("HTTPS://API.KNACK.COM:443/v1").expect("url");
+        assert_eq!(registry_key(&a), registry_key(&b));
+        assert_eq!(registry_key(&a), registry_key(&c));
     }
 }
