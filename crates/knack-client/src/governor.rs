@@ -16,7 +16,7 @@
 //! as long as other processes may still be on their local windows.
 
 use crate::klog;
-use crate::store::redis::RedisLimiter;
+use crate::store::redis::{RedisLimiter, SharedAnswer};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -95,6 +95,68 @@ fn share_of(limit: u32, members: Option<u32>) -> u32 {
 }
 
 impl State {
+    fn new(per_second: Option<u32>) -> State {
+        State {
+            per_second,
+            grants: VecDeque::new(),
+            paused_until: None,
+            shared_down_until: None,
+            link: Link::Unknown,
+            hold_until: None,
+            share_until: None,
+            cluster_size: None,
+            size_at_failure: None,
+        }
+    }
+
+    /// On the way back to Redis (the first ask after a failure) and for a while after it.
+    fn recovering(&self, now: Instant) -> bool {
+        self.link == Link::Down || self.share_until.is_some_and(|t| t > now)
+    }
+
+    /// The processes to share with. Just back from a failure, Redis may not know every
+    /// process yet (it may have restarted empty): the larger of the counts before and since.
+    fn members(&self, now: Instant) -> Option<u32> {
+        if self.recovering(now) {
+            self.cluster_size.max(self.size_at_failure)
+        } else {
+            self.cluster_size
+        }
+    }
+
+    /// Redis answered a request for a slot under `limit`: the wait it asked for, if any.
+    fn shared_answered(
+        &mut self,
+        now: Instant,
+        limit: u32,
+        answer: SharedAnswer,
+    ) -> Option<Duration> {
+        self.cluster_size = Some(answer.members);
+        if self.link == Link::Down {
+            // Others may still be on their local windows for a while.
+            self.share_until = Some(now + SHARE_AFTER_RECOVERY);
+        }
+        self.link = Link::Up;
+        if answer.wait.is_none() {
+            self.record_grant(now, limit);
+        }
+        answer.wait
+    }
+
+    /// Redis failed: the local window stands in for `SHARED_RETRY`, at this process's share.
+    /// Returns the share.
+    fn shared_failed(&mut self, now: Instant, limit: u32) -> u32 {
+        let members = self.members(now);
+        self.shared_down_until = Some(now + SHARED_RETRY);
+        self.size_at_failure = members;
+        if self.link == Link::Up {
+            // The cluster may have granted up to `limit` in the last window.
+            self.hold_until = Some(now + WINDOW);
+        }
+        self.link = Link::Down;
+        share_of(limit, members)
+    }
+
     fn record_grant(&mut self, now: Instant, limit: u32) {
         self.grants.push_back(now);
         while self.grants.len() > limit as usize {
@@ -126,13 +188,8 @@ impl State {
         {
             self.grants.pop_front();
         }
-        // On the local window, on the way back to Redis (the first ask after a failure), and
-        // for a while after it: this process keeps to its share.
-        let keep_share = !shared_up
-            || self.link == Link::Down
-            || self.share_until.is_some_and(|t| t > now);
-        let cap = if shared_configured && keep_share {
-            share_of(limit, self.cluster_size.max(self.size_at_failure))
+        let cap = if shared_configured && (!shared_up || self.recovering(now)) {
+            share_of(limit, self.members(now))
         } else {
             limit
         } as usize;
@@ -154,17 +211,7 @@ impl Governor {
     pub fn new(per_second: Option<u32>) -> Self {
         Governor {
             turnstile: tokio::sync::Mutex::new(()),
-            state: Arc::new(Mutex::new(State {
-                per_second,
-                grants: VecDeque::new(),
-                paused_until: None,
-                shared_down_until: None,
-                link: Link::Unknown,
-                hold_until: None,
-                share_until: None,
-                cluster_size: None,
-                size_at_failure: None,
-            })),
+            state: Arc::new(Mutex::new(State::new(per_second))),
             queued: AtomicUsize::new(0),
             shared: RwLock::new(None),
         }
@@ -263,48 +310,19 @@ impl Governor {
             let Some(sh) = shared else { continue };
             match sh.try_acquire(limit, WINDOW).await {
                 Ok(answer) => {
-                    let wait = {
-                        let now = Instant::now();
-                        let mut st = self.lock();
-                        st.cluster_size = Some(answer.members);
-                        if st.link == Link::Down {
-                            // Others may still be on their local windows for a while.
-                            st.share_until = Some(now + SHARE_AFTER_RECOVERY);
-                        }
-                        st.link = Link::Up;
-                        if answer.wait.is_none() {
-                            st.record_grant(now, limit);
-                        }
-                        answer.wait
-                    };
+                    let wait = self.lock().shared_answered(Instant::now(), limit, answer);
                     match wait {
                         None => return,
                         Some(w) => tokio::time::sleep(w.min(WINDOW)).await,
                     }
                 }
                 Err(e) => {
-                    let now = Instant::now();
-                    let mut st = self.lock();
-                    // Just back from a failure, Redis may not know every process yet.
-                    let recovering = st.share_until.is_some_and(|t| t > now);
-                    let members = if recovering {
-                        st.cluster_size.max(st.size_at_failure)
-                    } else {
-                        st.cluster_size
-                    };
-                    let share = share_of(limit, members);
+                    let share = self.lock().shared_failed(Instant::now(), limit);
                     klog!(
                         Warn,
                         "cluster rate limit unavailable ({e}); this process keeps to {share} of {limit} per second on its own for {}s",
                         SHARED_RETRY.as_secs()
                     );
-                    st.shared_down_until = Some(now + SHARED_RETRY);
-                    st.size_at_failure = members;
-                    if st.link == Link::Up {
-                        // The cluster may have granted up to `limit` in the last window.
-                        st.hold_until = Some(now + WINDOW);
-                    }
-                    st.link = Link::Down;
                 }
             }
         }
@@ -476,5 +494,88 @@ mod tests {
         assert_eq!(share_of(10, Some(3)), 3);
         assert_eq!(share_of(10, Some(20)), 1);
         assert_eq!(share_of(1, Some(0)), 1);
+    }
+
+    const GRANTED: SharedAnswer = SharedAnswer {
+        wait: None,
+        members: 3,
+    };
+
+    fn granted_by(st: &mut State, shared_up: bool) -> usize {
+        let mut n = 0;
+        while let Some(step) = st.step(shared_up, true) {
+            match step {
+                Step::Granted => n += 1,
+                Step::AskShared(limit) => {
+                    st.shared_answered(Instant::now(), limit, GRANTED);
+                    n += 1;
+                }
+                Step::Wait(_) => break,
+            }
+            assert!(n <= 10, "no limit");
+        }
+        n
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_redis_a_process_keeps_to_its_share_after_a_changeover_pause() {
+        let mut st = State::new(Some(10));
+        // Through Redis: four grants, three processes seen.
+        for _ in 0..4 {
+            assert!(matches!(st.step(true, true), Some(Step::AskShared(10))));
+            st.shared_answered(Instant::now(), 10, GRANTED);
+        }
+        assert_eq!(st.cluster_size, Some(3));
+        tokio::time::advance(Duration::from_millis(500)).await;
+
+        // Redis fails: nothing for one window (the cluster's last grants), then 3 per window.
+        let failed_at = Instant::now();
+        assert_eq!(st.shared_failed(failed_at, 10), 3);
+        assert!(matches!(st.step(false, true), Some(Step::Wait(t)) if t == failed_at + WINDOW));
+        tokio::time::advance(WINDOW).await;
+        assert_eq!(granted_by(&mut st, false), 3);
+        tokio::time::advance(WINDOW).await;
+        assert_eq!(granted_by(&mut st, false), 3);
+
+        // A second failure on the local window (retry after the pause) holds nothing.
+        tokio::time::advance(WINDOW).await;
+        st.shared_failed(Instant::now(), 10);
+        assert_eq!(granted_by(&mut st, false), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn back_on_redis_a_process_keeps_to_its_share_while_others_may_be_local() {
+        let mut st = State::new(Some(10));
+        st.step(true, true);
+        st.shared_answered(Instant::now(), 10, GRANTED);
+        st.shared_failed(Instant::now(), 10);
+        tokio::time::advance(WINDOW).await;
+        assert_eq!(granted_by(&mut st, false), 3);
+
+        // Redis is back, but empty: it knows one process so far. The first ask already
+        // counts against the share (the local window is full), and so do the next ones.
+        assert!(matches!(st.step(true, true), Some(Step::Wait(_))));
+        tokio::time::advance(WINDOW).await;
+        let fresh = SharedAnswer {
+            wait: None,
+            members: 1,
+        };
+        for _ in 0..3 {
+            assert!(matches!(st.step(true, true), Some(Step::AskShared(10))));
+            st.shared_answered(Instant::now(), 10, fresh);
+        }
+        assert!(matches!(st.step(true, true), Some(Step::Wait(_))));
+
+        // Once every process must be back on Redis, its window alone decides.
+        tokio::time::advance(SHARE_AFTER_RECOVERY).await;
+        assert!(matches!(st.step(true, true), Some(Step::AskShared(10))));
+        assert_eq!(granted_by(&mut st, true), 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_process_that_never_reached_redis_uses_the_whole_limit() {
+        let mut st = State::new(Some(10));
+        st.shared_failed(Instant::now(), 10);
+        assert_eq!(granted_by(&mut st, false), 10);
     }
 }

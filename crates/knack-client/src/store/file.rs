@@ -1,21 +1,37 @@
-//! One-host store: one file per session in a directory (mode 0700), each written atomically
-//! (temporary file, fsync, rename) with mode 0600. Survives restarts. Expired files are
-//! removed when read and swept now and then.
+//! One-host store: one file per session in a directory, each written atomically (temporary
+//! file, fsync, rename) with mode 0600 and its modification time set to its expiry. Survives
+//! restarts.
+//!
+//! The directory (created with mode 0700 when missing) must be private: `open` refuses a
+//! symlink, a directory writable by its group or by others, and one owned by another user.
+//! Session files are never followed through a symlink. A session file that is damaged (empty,
+//! truncated, not JSON, too large, a symlink, not a regular file) counts as absent, is removed
+//! when it is a file or a symlink (only the link itself goes), and is reported in the log.
+//! Expired files are removed when read, and swept in the background every `SWEEP_EVERY` writes
+//! (one sweep at a time; files whose modification time lies ahead are live and not read).
 
 use super::check_id;
 use crate::error::{Error, ErrorCode, Result};
+use crate::klog;
 use serde::{Deserialize, Serialize};
+use std::fs::Metadata;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const SUFFIX: &str = ".session";
 const SWEEP_EVERY: u64 = 200;
+/// Sealed sessions are a few KiB; anything far larger is not one of ours.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 #[derive(Debug)]
 pub struct FileStore {
     dir: PathBuf,
     writes: AtomicU64,
+    /// A background sweep is running.
+    sweeping: Arc<AtomicBool>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -35,25 +51,245 @@ fn io_err(what: &str, e: std::io::Error) -> Error {
     Error::new(ErrorCode::Store, format!("file store: {what}: {e}"))
 }
 
+fn join_err(e: tokio::task::JoinError) -> Error {
+    Error::new(ErrorCode::Store, format!("file store: {e}"))
+}
+
+/// What is under a session file's name.
+enum Found {
+    Absent,
+    Live(String),
+    /// Expired; the metadata of the file that was read (to remove that file only).
+    Expired(Metadata),
+    /// Damaged (why, for the log), with the metadata of what to remove: `None` for what is
+    /// left in place (a directory, a device...).
+    Damaged(&'static str, Option<Metadata>),
+}
+
+#[cfg(unix)]
+fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &Metadata, _: &Metadata) -> bool {
+    true
+}
+
+/// Read a session file without following a symlink: `lstat`, open, then check that the file
+/// opened is the one that was looked at (a name swapped in between is looked at again).
+fn read_session(path: &Path, now_ms: u64) -> std::io::Result<Found> {
+    for _ in 0..3 {
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Absent),
+            Err(e) => return Err(e),
+        };
+        let ft = meta.file_type();
+        if ft.is_symlink() {
+            return Ok(Found::Damaged("it was a symlink", Some(meta)));
+        }
+        if !ft.is_file() {
+            return Ok(Found::Damaged("it is not a regular file", None));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Ok(Found::Damaged("it was too large", Some(meta)));
+        }
+        let f = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Absent),
+            Err(e) => return Err(e),
+        };
+        let opened = f.metadata()?;
+        if !opened.is_file() || !same_file(&meta, &opened) {
+            // Replaced since the look (a write renamed over it, or a link was swapped in).
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(opened.len() as usize);
+        f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+        if bytes.is_empty() {
+            return Ok(Found::Damaged("it was empty", Some(opened)));
+        }
+        return Ok(match serde_json::from_slice::<Entry>(&bytes) {
+            Err(_) => Found::Damaged("it was not a complete session record", Some(opened)),
+            Ok(e) if e.expires_at_ms <= now_ms => Found::Expired(opened),
+            Ok(e) => Found::Live(e.value),
+        });
+    }
+    Ok(Found::Damaged("it kept changing while being read", None))
+}
+
+/// Remove `path` if it is still what `meta` describes (a fresh write may have renamed a new
+/// file over it since). A symlink is unlinked itself, never followed.
+fn discard(path: &Path, meta: &Metadata) -> bool {
+    match std::fs::symlink_metadata(path) {
+        Ok(now) if same_file(&now, meta) => std::fs::remove_file(path).is_ok(),
+        _ => false,
+    }
+}
+
+/// Remove expired and damaged session files in `dir`. Returns how many went.
+fn sweep_dir(dir: &Path) -> usize {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = now_ms();
+    let now_t = SystemTime::now();
+    let (mut removed, mut damaged) = (0, 0);
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.ends_with(SUFFIX) || name.starts_with('.') {
+            continue;
+        }
+        // Written by `set` with the expiry as modification time: live, no need to read it.
+        if let Ok(m) = e.metadata() {
+            if m.is_file() && m.modified().is_ok_and(|t| t > now_t) {
+                continue;
+            }
+        }
+        let path = e.path();
+        match read_session(&path, now) {
+            Ok(Found::Expired(m)) => removed += usize::from(discard(&path, &m)),
+            Ok(Found::Damaged(_, Some(m))) => {
+                let gone = usize::from(discard(&path, &m));
+                removed += gone;
+                damaged += gone;
+            }
+            _ => {}
+        }
+    }
+    if damaged > 0 {
+        klog!(
+            Warn,
+            "file store: {damaged} damaged session file(s) were discarded by a sweep"
+        );
+    }
+    removed
+}
+
+/// Clears the "a sweep is running" flag, also if the sweep panics.
+struct SweepDone(Arc<AtomicBool>);
+impl Drop for SweepDone {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+fn invalid_dir(dir: &Path, why: &str) -> Error {
+    Error::invalid(format!("FileStore directory {}: {why}", dir.display()))
+}
+
+/// The directory must be a real directory, private to this process's user.
+#[cfg(unix)]
+fn check_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    let meta =
+        std::fs::symlink_metadata(dir).map_err(|e| io_err("cannot inspect the directory", e))?;
+    if meta.file_type().is_symlink() {
+        return Err(invalid_dir(
+            dir,
+            "is a symlink; give the directory it points to",
+        ));
+    }
+    if !meta.is_dir() {
+        return Err(invalid_dir(dir, "is not a directory"));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(invalid_dir(
+            dir,
+            &format!(
+                "is writable by {} (mode {mode:o}): other users could plant or swap session files; make it private (chmod 700)",
+                if mode & 0o002 != 0 { "every user" } else { "its group" }
+            ),
+        ));
+    }
+    // The owner, compared with this process's user: the owner of a file made in it.
+    let mut rnd = [0u8; 8];
+    getrandom::fill(&mut rnd)
+        .map_err(|e| Error::new(ErrorCode::Store, format!("no randomness: {e}")))?;
+    let probe = dir.join(format!(".probe.{:016x}.tmp", u64::from_le_bytes(rnd)));
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&probe);
+    let me = match f {
+        Ok(f) => {
+            let uid = f.metadata().map(|m| m.uid());
+            let _ = std::fs::remove_file(&probe);
+            uid.map_err(|e| io_err("cannot inspect the directory", e))?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(invalid_dir(
+                dir,
+                &format!(
+                    "this process cannot write in it (owned by uid {})",
+                    meta.uid()
+                ),
+            ));
+        }
+        Err(e) => return Err(io_err("cannot write in the directory", e)),
+    };
+    if meta.uid() != me {
+        return Err(invalid_dir(
+            dir,
+            &format!(
+                "is owned by another user (uid {}, this process runs as uid {me})",
+                meta.uid()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_dir(dir: &Path) -> Result<()> {
+    let meta =
+        std::fs::symlink_metadata(dir).map_err(|e| io_err("cannot inspect the directory", e))?;
+    if meta.file_type().is_symlink() {
+        return Err(invalid_dir(
+            dir,
+            "is a symlink; give the directory it points to",
+        ));
+    }
+    if !meta.is_dir() {
+        return Err(invalid_dir(dir, "is not a directory"));
+    }
+    Ok(())
+}
+
 impl FileStore {
-    /// Open (and create, mode 0700) the directory.
+    /// Open the directory, creating it (mode 0700) when missing. An existing one must be a
+    /// directory (not a symlink), owned by this process's user and not writable by its group or
+    /// by others (`KNACK_INVALID_ARGUMENT` otherwise).
     pub fn open(dir: impl AsRef<Path>) -> Result<FileStore> {
         let dir = dir.as_ref().to_path_buf();
         if dir.as_os_str().is_empty() {
             return Err(Error::invalid("FileStore needs a directory"));
         }
-        let mut b = std::fs::DirBuilder::new();
-        b.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            b.mode(0o700);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut b = std::fs::DirBuilder::new();
+                b.recursive(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::DirBuilderExt;
+                    b.mode(0o700);
+                }
+                b.create(&dir)
+                    .map_err(|e| io_err("cannot create the directory", e))?;
+            }
+            Err(e) => return Err(io_err("cannot inspect the directory", e)),
         }
-        b.create(&dir)
-            .map_err(|e| io_err("cannot create the directory", e))?;
+        check_dir(&dir)?;
         Ok(FileStore {
             dir,
             writes: AtomicU64::new(0),
+            sweeping: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -61,29 +297,35 @@ impl FileStore {
         self.dir.join(format!("{id}{SUFFIX}"))
     }
 
+    /// The value stored under `id`, or `None` when absent, expired or damaged. Only a failure
+    /// to look in the directory itself is an error.
     pub async fn get(&self, id: &str) -> Result<Option<String>> {
         check_id(id)?;
         let path = self.path(id);
-        let bytes = match tokio::fs::read(&path).await {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err("cannot read a session file", e)),
-        };
-        let entry: Entry = match serde_json::from_slice(&bytes) {
-            Ok(e) => e,
-            // A damaged file counts as absent; the caller reports it.
-            Err(_) => {
-                return Err(Error::new(
-                    ErrorCode::Store,
-                    "file store: a session file is damaged",
-                ));
+        tokio::task::spawn_blocking(move || -> Result<Option<String>> {
+            match read_session(&path, now_ms())
+                .map_err(|e| io_err("cannot read a session file", e))?
+            {
+                Found::Absent => Ok(None),
+                Found::Live(v) => Ok(Some(v)),
+                Found::Expired(m) => {
+                    discard(&path, &m);
+                    Ok(None)
+                }
+                Found::Damaged(why, m) => {
+                    // Never the id in the log: it unlocks the session.
+                    let removed = m.is_some_and(|m| discard(&path, &m));
+                    klog!(
+                        Warn,
+                        "file store: a damaged session file was {} ({why}); the session counts as absent",
+                        if removed { "discarded" } else { "ignored" }
+                    );
+                    Ok(None)
+                }
             }
-        };
-        if entry.expires_at_ms <= now_ms() {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Ok(None);
-        }
-        Ok(Some(entry.value))
+        })
+        .await
+        .map_err(join_err)?
     }
 
     pub async fn set(&self, id: &str, value: String, ttl: Duration) -> Result<()> {
@@ -91,8 +333,9 @@ impl FileStore {
         if ttl.is_zero() {
             return self.delete(id).await;
         }
+        let expires_at_ms = now_ms().saturating_add(ttl.as_millis().min(u64::MAX as u128) as u64);
         let entry = Entry {
-            expires_at_ms: now_ms().saturating_add(ttl.as_millis() as u64),
+            expires_at_ms,
             value,
         };
         let body = serde_json::to_vec(&entry)
@@ -108,6 +351,7 @@ impl FileStore {
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             use std::io::Write;
             let mut o = std::fs::OpenOptions::new();
+            // `create_new` (O_EXCL) never follows a symlink; `rename` replaces a link itself.
             o.write(true).create_new(true);
             #[cfg(unix)]
             {
@@ -116,17 +360,21 @@ impl FileStore {
             }
             let mut f = o.open(&tmp2)?;
             f.write_all(&body)?;
+            // The expiry as modification time lets a sweep skip live files unread.
+            if let Some(t) = UNIX_EPOCH.checked_add(Duration::from_millis(expires_at_ms)) {
+                let _ = f.set_modified(t);
+            }
             f.sync_all()?;
             std::fs::rename(&tmp2, &final_path)
         })
         .await
-        .map_err(|e| Error::new(ErrorCode::Store, format!("file store: {e}")))?
+        .map_err(join_err)?
         .map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             io_err("cannot write a session file", e)
         })?;
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.sweep().await;
+            self.sweep_in_background();
         }
         Ok(())
     }
@@ -140,30 +388,33 @@ impl FileStore {
         }
     }
 
-    /// Remove expired session files. Returns how many went.
-    pub async fn sweep(&self) -> usize {
-        let mut removed = 0;
-        let Ok(mut rd) = tokio::fs::read_dir(&self.dir).await else {
-            return 0;
+    /// Start a sweep off the caller's path, unless one is running.
+    fn sweep_in_background(&self) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
         };
-        let now = now_ms();
-        while let Ok(Some(e)) = rd.next_entry().await {
-            let name = e.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if !name.ends_with(SUFFIX) {
-                continue;
-            }
-            let expired = match tokio::fs::read(e.path()).await {
-                Ok(b) => serde_json::from_slice::<Entry>(&b)
-                    .map(|x| x.expires_at_ms <= now)
-                    .unwrap_or(false),
-                Err(_) => false,
-            };
-            if expired && tokio::fs::remove_file(e.path()).await.is_ok() {
-                removed += 1;
-            }
+        if self
+            .sweeping
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
         }
-        removed
+        let done = SweepDone(self.sweeping.clone());
+        let dir = self.dir.clone();
+        drop(rt.spawn_blocking(move || {
+            let _done = done;
+            let n = sweep_dir(&dir);
+            klog!(Debug, "file store: a sweep removed {n} session file(s)");
+        }));
+    }
+
+    /// Remove expired (and damaged) session files now. Returns how many went.
+    pub async fn sweep(&self) -> usize {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || sweep_dir(&dir))
+            .await
+            .unwrap_or(0)
     }
 }
 
@@ -228,11 +479,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_damaged_file_is_an_error_not_a_panic() {
+    async fn a_damaged_file_counts_as_absent_and_ids_are_checked() {
         let d = tmpdir("damaged");
         let s = FileStore::open(&d).unwrap();
         std::fs::write(d.join(format!("{A}.session")), b"{not json").unwrap();
-        assert_eq!(s.get(A).await.unwrap_err().code(), "KNACK_STORE");
+        assert_eq!(s.get(A).await.unwrap(), None);
+        assert!(!d.join(format!("{A}.session")).exists());
         assert!(s.get("../../../etc/passwd").await.is_err());
         let _ = std::fs::remove_dir_all(&d);
     }
