@@ -15,7 +15,7 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 use reqwest::Method;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// Pages fetched ahead of the consumer by default.
@@ -159,6 +159,8 @@ impl Collector {
 /// A running iteration. Dropping it (or `close`) stops the background fetches.
 pub struct Pager {
     rx: tokio::sync::Mutex<mpsc::Receiver<Result<Chunk>>>,
+    /// How many pages the consumer has taken: what the fetching ahead is paced by.
+    taken: watch::Sender<u64>,
     summary: Arc<Mutex<PagingSummary>>,
     stop: CancellationToken,
 }
@@ -184,6 +186,19 @@ async fn fetch_page(
         .await
 }
 
+/// How many pages after the first may have been asked for once the consumer has taken
+/// `consumed` pages: none before it takes page 1 (a consumer that stops after the first
+/// record costs at most one more request), then one more than it took, doubling the pages
+/// ahead with every page taken, up to `prefetch` ahead of it.
+fn ahead(consumed: u64, prefetch: usize) -> u64 {
+    if consumed == 0 {
+        return 0;
+    }
+    let taken_after_first = consumed - 1;
+    let window = 1u64 << taken_after_first.min(20);
+    taken_after_first + window.min(prefetch as u64)
+}
+
 /// Why a page ends the iteration although it has records, if it does: Knack answered
 /// another page than the one asked for (a server that ignores `page` would otherwise be
 /// read forever), or every record of it was delivered already.
@@ -192,9 +207,7 @@ fn stall(asked: u32, current_page: Option<u64>, new_records: usize) -> Option<St
         Some(c) if c != asked as u64 => Some(format!(
             "Knack answered page {c} when page {asked} was asked for"
         )),
-        _ if new_records == 0 => Some(format!(
-            "page {asked} holds only records of earlier pages"
-        )),
+        _ if new_records == 0 => Some(format!("page {asked} holds only records of earlier pages")),
         _ => None,
     }
 }
@@ -234,6 +247,7 @@ impl Pager {
             max: opts.max_records,
         };
         let task_stop = stop.clone();
+        let (taken, taken_rx) = watch::channel(0u64);
         tokio::spawn(async move {
             let work = run(
                 session,
@@ -244,6 +258,7 @@ impl Pager {
                 collector,
                 call,
                 tx.clone(),
+                taken_rx,
             );
             tokio::select! {
                 _ = task_stop.cancelled() => {
@@ -254,6 +269,7 @@ impl Pager {
         });
         Ok(Pager {
             rx: tokio::sync::Mutex::new(rx),
+            taken,
             summary,
             stop,
         })
@@ -261,7 +277,11 @@ impl Pager {
 
     /// The next page's records, or `None` at the end.
     pub async fn next(&self) -> Option<Result<Chunk>> {
-        self.rx.lock().await.recv().await
+        let got = self.rx.lock().await.recv().await;
+        if let Some(Ok(_)) = got {
+            self.taken.send_modify(|n| *n += 1);
+        }
+        got
     }
 
     pub fn summary(&self) -> PagingSummary {
@@ -287,6 +307,7 @@ async fn run(
     mut collector: Collector,
     call: CallOptions,
     tx: mpsc::Sender<Result<Chunk>>,
+    mut taken: watch::Receiver<u64>,
 ) {
     // Page 1 (or the start page): learn how many there are.
     let reply = match fetch_page(&session, &prepared, first_page, &call).await {
@@ -296,29 +317,28 @@ async fn run(
             return;
         }
     };
-    let (total_pages, total_records, first_len, chunk, reached) = match response::list_page(
-        &reply.body,
-    ) {
-        Ok(p) => {
-            {
-                let mut s = collector.lock();
-                s.total_pages = Some(p.total_pages);
-                s.total_records = Some(p.total_records);
+    let (total_pages, total_records, first_len, chunk, reached) =
+        match response::list_page(&reply.body) {
+            Ok(p) => {
+                {
+                    let mut s = collector.lock();
+                    s.total_pages = Some(p.total_pages);
+                    s.total_records = Some(p.total_records);
+                }
+                let (chunk, reached) = collector.take(&p.records);
+                (
+                    p.total_pages,
+                    p.total_records,
+                    p.records.len(),
+                    chunk,
+                    reached,
+                )
             }
-            let (chunk, reached) = collector.take(&p.records);
-            (
-                p.total_pages,
-                p.total_records,
-                p.records.len(),
-                chunk,
-                reached,
-            )
-        }
-        Err(e) => {
-            let _ = tx.send(Err(reply.unusable(e))).await;
-            return;
-        }
-    };
+            Err(e) => {
+                let _ = tx.send(Err(reply.unusable(e))).await;
+                return;
+            }
+        };
     drop(reply);
     if tx.send(Ok(chunk)).await.is_err() {
         return;
@@ -326,27 +346,34 @@ async fn run(
     let mut ran_to_end = true;
     let mut stalled = None;
     if first_len > 0 && !reached && (first_page as u64) < total_pages {
-        // Nothing more is asked for until the consumer has taken page 1 (one that stops
-        // after the first record costs at most one more request); then the number of pages
-        // in flight doubles with every page taken, up to `prefetch`.
-        if tx.reserve().await.is_err() {
-            return;
-        }
         let last = total_pages.min(u32::MAX as u64) as u32;
         let session = &session;
         let prepared = &prepared;
         let call = &call;
         let mut next_page = first_page + 1;
-        let mut window = 1usize;
         let mut in_flight = FuturesOrdered::new();
         loop {
-            while in_flight.len() < window && next_page <= last {
+            // Ask for more only as the consumer takes pages (see `ahead`).
+            let consumed = *taken.borrow_and_update();
+            while next_page <= last
+                && ((next_page - first_page - 1) as u64) < ahead(consumed, prefetch)
+            {
                 let p = next_page;
                 next_page += 1;
-                in_flight.push_back(async move { (p, fetch_page(session, prepared, p, call).await) });
+                in_flight
+                    .push_back(async move { (p, fetch_page(session, prepared, p, call).await) });
             }
-            let Some((asked, result)) = in_flight.next().await else {
+            if in_flight.is_empty() && next_page > last {
                 break;
+            }
+            let (asked, result) = tokio::select! {
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => done,
+                changed = taken.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    continue;
+                }
             };
             let reply = match result {
                 Ok(r) => r,
@@ -388,7 +415,6 @@ async fn run(
                 ran_to_end = false;
                 break;
             }
-            window = (window * 2).min(prefetch);
         }
     } else if reached {
         ran_to_end = false;
@@ -423,6 +449,26 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_are_asked_for_ahead_of_the_consumer_only_as_it_takes_them() {
+        // (pages taken by the consumer, prefetch) -> pages after the first asked for
+        let table = [
+            (0, 8, 0),
+            (1, 8, 1),
+            (2, 8, 3),
+            (3, 8, 6),
+            (4, 8, 11),
+            (5, 8, 12),
+            (20, 8, 27),
+            (1, 1, 1),
+            (5, 1, 5),
+            (3, 2, 4),
+        ];
+        for (consumed, prefetch, want) in table {
+            assert_eq!(ahead(consumed, prefetch), want, "{consumed} {prefetch}");
+        }
+    }
 
     #[test]
     fn hex_ids_map_to_distinct_keys_and_other_ids_hash_apart() {
