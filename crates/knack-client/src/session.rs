@@ -234,12 +234,12 @@ impl Session {
         // The token came from Knack: if it is malformed, that is Knack's answer at fault.
         let session = Session::build(config, new_session_id()?, user.token, Some(remember), info)
             .map_err(|e| match e.code {
-                ErrorCode::InvalidArgument => answered(Error::bad_response(format!(
-                    "Knack's login answer carries an unusable token: {}",
-                    e.message
-                ))),
-                _ => answered(e),
-            })?;
+            ErrorCode::InvalidArgument => answered(Error::bad_response(format!(
+                "Knack's login answer carries an unusable token: {}",
+                e.message
+            ))),
+            _ => answered(e),
+        })?;
         if session.claims.user_id != user.id {
             return Err(answered(Error::bad_response(
                 "the login answer's token is for another user",

@@ -1,8 +1,8 @@
 //! View-based record requests: `/pages/{scene}/views/{view}/records[/{id}]`.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::outcome::Outcome;
 use crate::filters;
+use crate::outcome::Outcome;
 use crate::response;
 use crate::session::{CallOptions, Session};
 use crate::transport::{Call, Progress};
@@ -177,7 +177,8 @@ impl Session {
         self.run(opts, |progress| async move {
             let call = Call::new(Method::GET, view.record_path(id));
             let reply = self.send(call, &progress).await?;
-            let (got, json) = response::single_record(&reply.body).map_err(|e| reply.unusable(e))?;
+            let (got, json) =
+                response::single_record(&reply.body).map_err(|e| reply.unusable(e))?;
             if !got.eq_ignore_ascii_case(id) {
                 return Err(reply.unusable(Error::bad_response(
                     "Knack answered with another record than the one asked for",
