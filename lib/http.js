@@ -239,22 +239,6 @@ class TokenBucket {
 // ---- option checks ----
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-// Session option names, if lib/options.js does not say (older copies of it).
-const FALLBACK_SESSION_KEYS = [
-  'appId',
-  'baseUrl',
-  'timeoutMs',
-  'deadlineMs',
-  'retries',
-  'rateLimit',
-  'proxy',
-  'maxBodyBytes',
-  'maxPayloadBytes',
-  'remember',
-  'store',
-  'secret',
-  'onStoreError',
-]
 /** The middleware's own options (besides the session options). */
 const MIDDLEWARE_KEYS = Object.freeze([
   'cookie',
@@ -269,18 +253,6 @@ const MIDDLEWARE_KEYS = Object.freeze([
 const COOKIE_KEYS = ['name', 'secure', 'sameSite', 'path', 'domain']
 const TOKEN_VALIDATION_KEYS = ['perSecond', 'burst', 'refusedCacheMs']
 const SAME_SITE = { strict: 'Strict', lax: 'Lax', none: 'None' }
-
-function isObject(v) {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function describe(v) {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v)
-  if (typeof v === 'bigint') return `${v}n`
-  if (Array.isArray(v)) return 'an array'
-  return `a ${typeof v}`
-}
 
 const given = (v) => v !== undefined && v !== null
 
@@ -298,10 +270,7 @@ function millis(v, key, where) {
   return v
 }
 
-function checkKnownKeys(obj, known, where) {
-  if (typeof options.checkKeys === 'function') return options.checkKeys(obj, known, where)
-  for (const key of Object.keys(obj)) if (!known.includes(key)) throw invalid(`${where}: unknown option "${key}"`)
-}
+const { isObject, describe, checkKeys: checkKnownKeys } = options
 
 function checkCookie(c, where) {
   if (!given(c)) c = {}
@@ -368,11 +337,7 @@ function checkTokenValidation(v, where) {
 /** Check the session options now (not at the first request), with `where` in the message. */
 function checkSessionOptions(sessionOpts, where) {
   try {
-    if (typeof options.sessionOptions === 'function') options.sessionOptions(sessionOpts, 'restore')
-    else {
-      const { nativeOptions } = require('./session')
-      if (typeof nativeOptions === 'function') nativeOptions(sessionOpts)
-    }
+    options.sessionOptions(sessionOpts, 'restore')
   } catch (e) {
     if (e instanceof KnackError && e.code === 'KNACK_INVALID_ARGUMENT') {
       const m = e.message.replace(/KnackSession\.\w+\(\) options/g, where)
@@ -461,7 +426,7 @@ class KnackAuth {
   constructor(opts, meta = {}) {
     const where = meta.where ?? 'knack-session middleware options'
     if (!isObject(opts)) throw invalid(`${where} must be an object with at least appId and secret`)
-    const sessionKeys = Array.isArray(options.SESSION_OPTION_KEYS) ? options.SESSION_OPTION_KEYS : FALLBACK_SESSION_KEYS
+    const sessionKeys = options.SESSION_OPTION_KEYS
     checkKnownKeys(opts, [...MIDDLEWARE_KEYS, ...sessionKeys.filter((k) => !MIDDLEWARE_KEYS.includes(k))], where)
     if (typeof opts.appId !== 'string' || opts.appId === '') throw invalid(`${where}: appId must be a non-empty string`)
     const secrets = Array.isArray(opts.secret) ? opts.secret : [opts.secret]

@@ -468,4 +468,5 @@ module.exports = {
   storeOptions,
   jsonText,
   isObject,
+  describe,
 }
