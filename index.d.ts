@@ -201,12 +201,12 @@ export interface ViewArgs {
   scene: string
   /** `view_N`. */
   view: string
-  /** For views on a child page: the parent record's id (sent as `{scene_slug}_id`). */
-  parentRecordId?: string
   signal?: AbortSignal
 }
 
 export interface ListArgs extends ViewArgs {
+  /** For views on a child page: the parent record's id (sent as `{scene_slug}_id`). */
+  parentRecordId?: string
   page?: number
   /** 1-1000; Knack's default is 25 (records()/getAllRecords() default to 1000). */
   rowsPerPage?: number

@@ -113,6 +113,7 @@ test('a misspelt query option is refused with a hint (rowsPerpage -> rowsPerPage
     ['getRecords filter', () => alice.getRecords({ ...MY_TICKETS, filter: [] }), /did you mean "filters"/],
     ['getRecords sortfield', () => alice.getRecords({ ...MY_TICKETS, sortfield: 'field_10' }), /did you mean "sortField"/],
     ['getRecords parentRecordID', () => alice.getRecords({ ...MY_TICKETS, parentRecordID: SOME_ID }), /did you mean "parentRecordId"/],
+    ['createRecord parentRecordId (not sent by record calls: refused, not ignored)', () => alice.createRecord({ ...NEW_TICKET, data: { field_10: 'x' }, parentRecordId: SOME_ID }), /unknown option "parentRecordId"/],
     ['getRecords maxRecords (a records() option)', () => alice.getRecords({ ...MY_TICKETS, maxRecords: 5 }), /unknown option "maxRecords"/],
     ['records prefetch', () => alice.records({ ...MY_TICKETS, prefetch: 2 }), /did you mean "prefetchPages"/],
     ['getAllRecords maxrecords', () => alice.getAllRecords({ ...MY_TICKETS, maxrecords: 5 }), /did you mean "maxRecords"/],
@@ -224,19 +225,19 @@ test('every documented option is still accepted', async () => {
   let n = 0
   for await (const _ of s.records(paging)) n++
   assert.equal(n, 2)
-  // parentRecordId is accepted on every view call.
+  // parentRecordId is accepted on list calls.
   const comments = await s.getRecords({ scene: 'scene_3', view: 'view_6', parentRecordId: ticket.id })
   assert.equal(comments.records.length, 2)
-  assert.equal((await s.getRecord({ ...MY_TICKETS, id: ticket.id, parentRecordId: undefined, signal: ac.signal })).id, ticket.id)
-  const created = await s.createRecord({ ...NEW_TICKET, data: { field_10: 'all options' }, parentRecordId: undefined, signal: ac.signal })
-  await s.updateRecord({ scene: 'scene_1', view: 'view_3', id: created.id, data: { field_13: 2 }, parentRecordId: undefined, signal: ac.signal })
-  const bulk = { concurrency: 2, reserve: 0, onProgress: () => {}, signal: ac.signal, parentRecordId: undefined }
+  assert.equal((await s.getRecord({ ...MY_TICKETS, id: ticket.id, signal: ac.signal })).id, ticket.id)
+  const created = await s.createRecord({ ...NEW_TICKET, data: { field_10: 'all options' }, signal: ac.signal })
+  await s.updateRecord({ scene: 'scene_1', view: 'view_3', id: created.id, data: { field_13: 2 }, signal: ac.signal })
+  const bulk = { concurrency: 2, reserve: 0, onProgress: () => {}, signal: ac.signal }
   const made = await s.createRecords({ ...NEW_TICKET, records: [{ field_10: 'b1' }, { field_10: 'b2' }], ...bulk })
   assert.ok(made.every((r) => r.ok), JSON.stringify(made))
   const ups = await s.updateRecords({ scene: 'scene_1', view: 'view_3', records: made.map((r) => ({ id: r.record.id, data: { field_13: 1 } })), ...bulk })
   assert.ok(ups.every((r) => r.ok), JSON.stringify(ups))
   const carol = await KnackSession.login({ ...opts, ...USERS.carol })
-  await carol.deleteRecord({ ...ALL_TICKETS, id: created.id, parentRecordId: undefined, signal: ac.signal })
+  await carol.deleteRecord({ ...ALL_TICKETS, id: created.id, signal: ac.signal })
   const dels = await carol.deleteRecords({ ...ALL_TICKETS, ids: made.map((r) => r.record.id), ...bulk })
   assert.ok(dels.every((r) => r.ok), JSON.stringify(dels))
   // Stores take their documented options.

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const summary: PagingSummary | null = it.summary
   const all = await t.getAllRecords({ scene: 'scene_1', view: 'view_1', filters: [{ field: 'field_12', operator: 'is', value: 'New' }] })
   const allSummary: PagingSummary | null = all.summary
-  const one: KnackRecord = await t.getRecord({ scene: 'scene_1', view: 'view_1', id: all[0].id, parentRecordId: all[0].id })
+  const one: KnackRecord = await t.getRecord({ scene: 'scene_1', view: 'view_1', id: all[0].id })
   const created: Ticket = await t.createRecord<Ticket>({ scene: 'scene_1', view: 'view_2', data: { field_10: 'Help' } })
   const updated: KnackRecord = await t.updateRecord({ scene: 'scene_1', view: 'view_3', id: created.id, data: { field_13: 2 } })
   await t.deleteRecord({ scene: 'scene_2', view: 'view_4', id: updated.id })
@@ -93,7 +93,6 @@ async function main(): Promise<void> {
     concurrency: 2,
     reserve: 100,
     onProgress: async (p) => void p.done,
-    parentRecordId: undefined,
   })
   for (const r of bulk) {
     if (r.ok) void r.record.field_10

@@ -330,10 +330,12 @@ function sessionOptions(opts, where) {
 // ---------------------------------------------------------------------------------------
 // Calls on a session
 
-const VIEW = { scene: required(nonEmptyString), view: required(nonEmptyString), parentRecordId: string, signal }
+// Record and bulk calls do not send a parent record id (yet): it is refused there, not ignored.
+const VIEW = { scene: required(nonEmptyString), view: required(nonEmptyString), signal }
 
 const QUERY_SPEC = {
   ...VIEW,
+  parentRecordId: string,
   page: whole(1, 1e9),
   rowsPerPage: whole(1, 1000),
   filters,

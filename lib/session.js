@@ -96,16 +96,6 @@ function pagingOptions(a) {
 }
 
 /**
- * The native record calls (getRecord, createRecord, updateRecord, deleteRecord) do not take
- * parentRecordId yet (binding.d.ts): it is accepted and checked, and will be passed as the
- * last-but-one argument once they do.
- */
-const NATIVE_RECORD_CALLS_TAKE_PARENT = false
-function parentArg(a) {
-  return NATIVE_RECORD_CALLS_TAKE_PARENT ? [a.parentRecordId] : []
-}
-
-/**
  * Whether Knack processed (or may have processed) the request behind a failed bulk item:
  * false when nothing was sent, or when Knack turned it away with a 429 (rate or daily
  * limit) before processing it. Every `attempted: false` item is safe to send again (it
@@ -426,25 +416,25 @@ class KnackSession {
 
   async getRecord(args) {
     const a = callArgs('getRecord', args)
-    const text = await call(a.signal, (h) => this.#native.getRecord(a.scene, a.view, a.id, ...parentArg(a), h))
+    const text = await call(a.signal, (h) => this.#native.getRecord(a.scene, a.view, a.id, h))
     return JSON.parse(text)
   }
 
   async createRecord(args) {
     const a = callArgs('createRecord', args, this.#ctx())
-    const text = await call(a.signal, (h) => this.#native.createRecord(a.scene, a.view, a.data, ...parentArg(a), h))
+    const text = await call(a.signal, (h) => this.#native.createRecord(a.scene, a.view, a.data, h))
     return JSON.parse(text)
   }
 
   async updateRecord(args) {
     const a = callArgs('updateRecord', args, this.#ctx())
-    const text = await call(a.signal, (h) => this.#native.updateRecord(a.scene, a.view, a.id, a.data, ...parentArg(a), h))
+    const text = await call(a.signal, (h) => this.#native.updateRecord(a.scene, a.view, a.id, a.data, h))
     return JSON.parse(text)
   }
 
   async deleteRecord(args) {
     const a = callArgs('deleteRecord', args)
-    await call(a.signal, (h) => this.#native.deleteRecord(a.scene, a.view, a.id, ...parentArg(a), h))
+    await call(a.signal, (h) => this.#native.deleteRecord(a.scene, a.view, a.id, h))
   }
 
   /** Counters and limits of this app's shared transport (requests, retries, 429s, queue, plan). */
@@ -465,7 +455,7 @@ class KnackSession {
   async createRecords(args) {
     const a = callArgs('createRecords', args)
     return this.#bulk(a, a.records, 'create', (item, h) =>
-      this.#native.createRecord(a.scene, a.view, item.data, ...parentArg(a), h).then(JSON.parse),
+      this.#native.createRecord(a.scene, a.view, item.data, h).then(JSON.parse),
     )
   }
 
@@ -473,7 +463,7 @@ class KnackSession {
   async updateRecords(args) {
     const a = callArgs('updateRecords', args)
     return this.#bulk(a, a.records, 'update', (item, h) =>
-      this.#native.updateRecord(a.scene, a.view, item.id, item.data, ...parentArg(a), h).then(JSON.parse),
+      this.#native.updateRecord(a.scene, a.view, item.id, item.data, h).then(JSON.parse),
     )
   }
 
@@ -481,7 +471,7 @@ class KnackSession {
   async deleteRecords(args) {
     const a = callArgs('deleteRecords', args)
     return this.#bulk(a, a.ids, 'delete', (item, h) =>
-      this.#native.deleteRecord(a.scene, a.view, item.id, ...parentArg(a), h).then(() => ({ id: item.id })),
+      this.#native.deleteRecord(a.scene, a.view, item.id, h).then(() => ({ id: item.id })),
     )
   }
 

@@ -155,9 +155,9 @@ impl Error {
     /// The facts of the request behind an error that came after it: attempts, label and
     /// outcome (a 2xx answer whose body could not be used means the request was applied).
     pub fn after_reply(self, attempts: u32, request: &str, outcome: Outcome) -> Self {
-        let mut e = self.with_attempts(attempts).with_request(request);
-        e.outcome = Some(outcome);
-        e
+        self.with_attempts(attempts)
+            .with_request(request)
+            .with_outcome(outcome)
     }
 
     /// For a write: say in the message whether it may have been applied.

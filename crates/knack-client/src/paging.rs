@@ -97,13 +97,11 @@ impl Collector {
         self.summary.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// How many of `records` have not been delivered yet.
-    fn fresh(&self, records: &[RawRecord<'_>]) -> usize {
-        let mut ids = HashSet::with_capacity(records.len());
+    /// How many of `records` have been delivered already.
+    fn already_seen(&self, records: &[RawRecord<'_>]) -> usize {
         records
             .iter()
-            .map(|r| id_key(&r.id))
-            .filter(|k| !self.seen.contains(k) && ids.insert(*k))
+            .filter(|r| self.seen.contains(&id_key(&r.id)))
             .count()
     }
 
@@ -396,11 +394,11 @@ async fn run(
                 s.ended_early = true;
                 break;
             }
-            let fresh = collector.fresh(&page.records);
-            if let Some(why) = stall(asked, page.current_page_given, fresh) {
+            let seen = collector.already_seen(&page.records);
+            if let Some(why) = stall(asked, page.current_page_given, page.records.len() - seen) {
                 let mut s = collector.lock();
                 s.pages += 1;
-                s.duplicates += (page.records.len() - fresh) as u64;
+                s.duplicates += seen as u64;
                 s.ended_early = true;
                 stalled = Some(why);
                 break;

@@ -359,12 +359,6 @@ impl Transport {
         Ok(t)
     }
 
-    /// How many transports the process holds (tests).
-    #[doc(hidden)]
-    pub fn registered() -> usize {
-        registry().lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
     /// Start sharing the governor's window through Redis, if asked and not already so.
     fn share_window(&self, opts: &TransportOptions) -> Result<()> {
         let Some(wanted) = &opts.shared_redis else {

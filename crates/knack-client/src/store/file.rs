@@ -181,10 +181,8 @@ fn invalid_dir(dir: &Path, why: &str) -> Error {
     Error::invalid(format!("FileStore directory {}: {why}", dir.display()))
 }
 
-/// The directory must be a real directory, private to this process's user.
-#[cfg(unix)]
-fn check_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+/// The directory itself, not a symlink to one, and a directory: its metadata.
+fn real_dir(dir: &Path) -> Result<std::fs::Metadata> {
     let meta =
         std::fs::symlink_metadata(dir).map_err(|e| io_err("cannot inspect the directory", e))?;
     if meta.file_type().is_symlink() {
@@ -196,6 +194,14 @@ fn check_dir(dir: &Path) -> Result<()> {
     if !meta.is_dir() {
         return Err(invalid_dir(dir, "is not a directory"));
     }
+    Ok(meta)
+}
+
+/// The directory must be a real directory, private to this process's user.
+#[cfg(unix)]
+fn check_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    let meta = real_dir(dir)?;
     let mode = meta.permissions().mode() & 0o7777;
     if mode & 0o022 != 0 {
         return Err(invalid_dir(
@@ -247,18 +253,7 @@ fn check_dir(dir: &Path) -> Result<()> {
 
 #[cfg(not(unix))]
 fn check_dir(dir: &Path) -> Result<()> {
-    let meta =
-        std::fs::symlink_metadata(dir).map_err(|e| io_err("cannot inspect the directory", e))?;
-    if meta.file_type().is_symlink() {
-        return Err(invalid_dir(
-            dir,
-            "is a symlink; give the directory it points to",
-        ));
-    }
-    if !meta.is_dir() {
-        return Err(invalid_dir(dir, "is not a directory"));
-    }
-    Ok(())
+    real_dir(dir).map(|_| ())
 }
 
 impl FileStore {
