@@ -51,7 +51,7 @@ function log(...a) {
 // ---------------------------------------------------------------------------- build
 function build() {
   const steps = [
-    ['release addon', 'npx', ['napi', 'build', '--platform', '--release', '--js', 'binding.js', '--dts', 'binding.d.ts']],
+    ['release addon', 'node', ['scripts/build.mjs', '--release']],
     ['release fake-knack', 'cargo', ['build', '--release', '-p', 'fake-knack']],
   ]
   for (const [title, cmd, args] of steps) {

@@ -21,8 +21,10 @@ function step(title, cmd, args) {
   }
 }
 
-if (!existsSync(path.join(root, 'knack-session.linux-x64-gnu.node'))) {
-  step('building the addon (first run only)', 'npx', ['napi', 'build', '--platform', '--release', '--js', 'binding.js', '--dts', 'binding.d.ts'])
+// `npm install` in a checkout builds the addon (the prepare script); build it here when that
+// was skipped or the binary does not load on this machine.
+if (spawnSync(process.execPath, ['-e', `require(${JSON.stringify(root)})`], { stdio: 'ignore' }).status !== 0) {
+  step('building the addon (first run only)', process.execPath, ['scripts/build.mjs', '--release'])
 }
 
 const real = process.env.KNACK_APP_ID && process.env.KNACK_EMAIL && process.env.KNACK_PASSWORD

@@ -27,7 +27,7 @@ if (!quick) {
 }
 run('cargo tests', 'cargo', ['test', '--workspace'])
 run('fake-knack binary', 'cargo', ['build', '-p', 'fake-knack'])
-run('addon (debug)', 'npx', ['napi', 'build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts'])
+run('addon (debug)', 'node', ['scripts/build.mjs'])
 if (!quick) {
   run('generated binding is committed and current', 'git', ['diff', '--exit-code', '--', 'binding.js', 'binding.d.ts'])
 }
