@@ -5,7 +5,7 @@ const { KnackSession, RecordIterator } = require('./lib/session')
 const { KnackError, fromNative, invalid } = require('./lib/errors')
 const { MemoryStore, FileStore, RedisStore } = require('./lib/stores')
 const { closest } = require('./lib/options')
-const native = require('./binding.js')
+const native = require('./lib/native')
 
 const LOG_LEVELS = Object.freeze(['off', 'error', 'warn', 'info', 'debug'])
 

@@ -4,7 +4,7 @@
 // KnackError. All HTTP, retry, rate and token logic lives in Rust.
 
 const util = require('node:util')
-const { NativeSession, CancelHandle } = require('../binding.js')
+const { NativeSession, CancelHandle } = require('./native')
 const { MemoryStore, sealerFor } = require('./stores')
 const { KnackError, fromNative, invalid, messageOf } = require('./errors')
 const { checkSignal, link, abortedError } = require('./signal')

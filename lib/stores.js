@@ -3,7 +3,7 @@
 // I/O and the crypto run in Rust. Any object with async get(id), set(id, value, ttlMs) and
 // delete(id) is a store too (give `secret` in the session options then).
 
-const { NativeMemoryStore, NativeFileStore, NativeRedisStore, Sealer } = require('../binding.js')
+const { NativeMemoryStore, NativeFileStore, NativeRedisStore, Sealer } = require('./native')
 const { fromNative, invalid } = require('./errors')
 const { storeOptions } = require('./options')
 

@@ -99,13 +99,12 @@ const target = opts.target ?? host
 const { args, note } = plan(target, host)
 if (note) console.warn(`\nknack-session build: warning: ${note}\n`)
 
-// binding.js / binding.d.ts are written relative to --output-dir: keep them in the root.
-const out = opts.outputDir ? path.resolve(opts.outputDir) : root
+// A build into --output-dir (cross targets, the release matrix) writes only the .node file:
+// binding.js / binding.d.ts are the host build's, committed and checked for drift.
 const napiArgs = ['napi', 'build', '--platform', ...args]
-napiArgs.push('--js', path.relative(out, path.join(root, 'binding.js')))
-napiArgs.push('--dts', path.relative(out, path.join(root, 'binding.d.ts')))
-if (opts.outputDir) napiArgs.push('--output-dir', out)
+if (opts.outputDir) napiArgs.push('--output-dir', path.resolve(opts.outputDir), '--no-js', '--dts', 'binding.d.ts')
+else napiArgs.push('--js', 'binding.js', '--dts', 'binding.d.ts')
 if (opts.release) napiArgs.push('--release')
 console.log(`knack-session build: ${target}${opts.release ? ' (release)' : ' (debug)'}: npx ${napiArgs.join(' ')}`)
-const r = spawnSync('npx', napiArgs, { cwd: root, stdio: 'inherit' })
+const r = spawnSync('npx', napiArgs, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' })
 if (r.status !== 0) fail(`napi build failed (exit ${r.status ?? r.signal})`)

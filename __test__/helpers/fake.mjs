@@ -24,7 +24,7 @@ export const USERS = {
 
 export function fakeBinary() {
   for (const profile of ['debug', 'release']) {
-    const p = path.join(ROOT, 'target', profile, 'fake-knack')
+    const p = path.join(ROOT, 'target', profile, process.platform === 'win32' ? 'fake-knack.exe' : 'fake-knack')
     if (existsSync(p)) return p
   }
   throw new Error('fake-knack is not built: run `cargo build -p fake-knack` (npm test does)')
