@@ -23,8 +23,9 @@ const QEMU_ARM64 = ['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu']
 // The suites that run under other Node majors: everything but the browser, Redis-cluster and
 // timing suites (those test the machine more than the Node version) and the packaging checks.
 const MAJOR_SUITES = [
-  'bulk', 'callbacks', 'cancellation', 'express', 'module', 'next', 'odd-answers', 'options',
-  'paging', 'payloads', 'records', 'session', 'stores', 'write-outcomes',
+  'bulk', 'callbacks', 'cancellation', 'express', 'hostile', 'middleware-faults', 'module',
+  'next', 'odd-answers', 'options', 'paging', 'payloads', 'platform', 'proxy', 'records',
+  'resilience', 'secrets', 'session', 'stores', 'write-outcomes',
 ].map((s) => `__test__/${s}.test.mjs`)
 
 function step(title, cmd, args, opts = {}) {
