@@ -95,6 +95,11 @@ function fromNative(e) {
   return new KnackError('KNACK_INTERNAL', `knack-session internal error: ${text || String(e)}`, { cause: e })
 }
 
+/** KNACK_INTERNAL: the package itself cannot work here (no fitting native binary). */
+function internal(message, cause) {
+  return new KnackError('KNACK_INTERNAL', message, cause === undefined ? undefined : { cause })
+}
+
 function invalid(message, cause) {
   return new KnackError('KNACK_INVALID_ARGUMENT', message, cause === undefined ? undefined : { cause })
 }
@@ -109,4 +114,4 @@ function messageOf(e) {
   }
 }
 
-module.exports = { KnackError, fromNative, invalid, messageOf, CODES, OUTCOMES }
+module.exports = { KnackError, fromNative, internal, invalid, messageOf, CODES, OUTCOMES }

@@ -8,11 +8,10 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { KnackError, CODES } = require('./errors')
+const { internal } = require('./errors')
 const pkg = require('../package.json')
 
 const ROOT = path.join(__dirname, '..')
-const INTERNAL = CODES.find((code) => code.endsWith('_INTERNAL')) // the code lives in errors.js
 const NAME = pkg.napi.binaryName
 const REPO = pkg.repository.url.replace(/^git\+/, '').replace(/\.git$/, '')
 /** The oldest glibc the prebuilt linux-*-gnu binaries run on (the release builds target it). */
@@ -73,10 +72,6 @@ function loadErrors(chain) {
   const out = []
   for (let e = chain; e && out.length < 20; e = e.cause) out.push(String(e instanceof Error ? e.message : e).split('\n')[0])
   return out.join('; ')
-}
-
-function internal(message, cause) {
-  return new KnackError(INTERNAL, message, cause === undefined ? {} : { cause })
 }
 
 /** The error to throw when binding.js failed (`failure`: its load errors): why, for this platform, and what to do. */
