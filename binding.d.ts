@@ -92,6 +92,12 @@ export declare class Sealer {
   open(id: string, text: string, opts: NativeOptions): NativeSession
 }
 
+/**
+ * Every error code the core can give, as JS `KnackError.code` spells it (the facade adds
+ * `KNACK_INTERNAL`, its own, for a binding that cannot load).
+ */
+export declare function errorCodes(): Array<string>
+
 /** Session options, flattened by the facade. */
 export interface NativeOptions {
   appId: string

@@ -842,4 +842,5 @@ module.exports.NativePager = nativeBinding.NativePager
 module.exports.NativeRedisStore = nativeBinding.NativeRedisStore
 module.exports.NativeSession = nativeBinding.NativeSession
 module.exports.Sealer = nativeBinding.Sealer
+module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.setLogLevel = nativeBinding.setLogLevel

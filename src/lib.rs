@@ -169,7 +169,7 @@ impl NativeSession {
     /// Counters and limits of the app's shared transport.
     #[napi]
     pub fn stats(&self) -> TransportStats {
-        let t = self.inner.transport().stats();
+        let t = self.inner.app().stats();
         TransportStats {
             requests: t.requests as f64,
             retries: t.retries as f64,
@@ -189,7 +189,7 @@ impl NativeSession {
     /// call of any session of this app goes to Knack.
     #[napi]
     pub fn reset_daily_limit(&self) {
-        self.inner.transport().quota.clear();
+        self.inner.app().quota.clear();
     }
 
     /// Forget the session in this process: later calls fail with KNACK_UNAUTHORIZED.
@@ -429,4 +429,14 @@ pub fn set_log_level(level: String) -> Result<()> {
     })?;
     knack_client::log::set_level(l);
     Ok(())
+}
+
+/// Every error code the core can give, as JS `KnackError.code` spells it (the facade adds
+/// `KNACK_INTERNAL`, its own, for a binding that cannot load).
+#[napi]
+pub fn error_codes() -> Vec<&'static str> {
+    knack_client::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .collect()
 }

@@ -49,13 +49,13 @@ impl NativeOptions {
         }
         if let Some(r) = self.rate_limit {
             let n = whole("rateLimit.perSecond", r, 0.0, 10_000.0)? as u32;
-            c.transport.rate_limit = Some(if n == 0 { None } else { Some(n) });
+            c.app.rate_limit = Some(if n == 0 { None } else { Some(n) });
         }
         if let Some(url) = &self.rate_limit_redis {
-            c.transport.shared_redis = Some((url.clone(), self.rate_limit_redis_prefix.clone()));
+            c.app.shared_redis = Some((url.clone(), self.rate_limit_redis_prefix.clone()));
         }
         if let Some(p) = &self.proxy {
-            c.transport.proxy = Some(p.clone());
+            c.app.proxy = Some(p.clone());
         }
         if let Some(b) = self.max_body_bytes {
             c.policy.max_body_bytes = whole("maxBodyBytes", b, 1024.0, 4_294_967_296.0)? as usize;

@@ -27,6 +27,26 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order (the binding exports them to JS as `errorCodes()`).
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::InvalidArgument,
+        ErrorCode::LoginFailed,
+        ErrorCode::TokenExpired,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Validation,
+        ErrorCode::RateLimited,
+        ErrorCode::DailyLimit,
+        ErrorCode::ServerError,
+        ErrorCode::Timeout,
+        ErrorCode::Network,
+        ErrorCode::Aborted,
+        ErrorCode::BadResponse,
+        ErrorCode::Store,
+    ];
+
+    /// The one spelling of each code (JS `KnackError.code`; `KNACK_INTERNAL` is the facade's).
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidArgument => "KNACK_INVALID_ARGUMENT",

@@ -1,8 +1,12 @@
 //! knack-client: the pure-Rust core of knack-session (no napi).
 //!
 //! A [`session::Session`] is one Knack user's identity; all sessions of an app share one
-//! [`transport::Transport`] (pooled HTTP client, rate governor, plan quota, metadata cache).
+//! [`app::App`] (pooled HTTP client, rate governor, plan quota, metadata cache);
+//! [`transport::send`] runs requests through it and [`classify::classify`] decides each
+//! attempt's fate.
 
+pub mod app;
+pub mod classify;
 pub mod error;
 pub mod filters;
 pub mod governor;

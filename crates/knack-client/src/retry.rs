@@ -1,9 +1,5 @@
-//! When to try a request again, and how long to wait first.
-//!
-//! The rule that keeps writes from being duplicated: a request that may have changed data
-//! (POST creates a record) is retried only when Knack certainly did not process it: a 429,
-//! or a connection that failed before the request was sent. GET, PUT and DELETE are
-//! idempotent and are also retried after 5xx, timeouts and connection resets.
+//! How many attempts a request gets and how long to wait between them. Whether an attempt
+//! is retried at all is decided by `classify`.
 
 use std::time::Duration;
 
@@ -27,32 +23,7 @@ impl Default for RetryPolicy {
     }
 }
 
-/// What happened on one attempt, as far as retrying is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// 429 with the rate limit (not the daily one).
-    RateLimited,
-    /// 5xx answer.
-    Server,
-    /// The connection could not be made: nothing was sent.
-    Connect,
-    /// The request may have reached Knack (reset, truncated answer, ...).
-    AfterSend,
-    /// The per-attempt timeout passed.
-    Timeout,
-}
-
 impl RetryPolicy {
-    pub fn should_retry(&self, failure: Failure, idempotent: bool, attempt: u32) -> bool {
-        if attempt >= self.max_attempts {
-            return false;
-        }
-        match failure {
-            Failure::RateLimited | Failure::Connect => true,
-            Failure::Server | Failure::AfterSend | Failure::Timeout => idempotent,
-        }
-    }
-
     /// Jittered exponential backoff before attempt `attempt + 1`: a random point in the
     /// upper half of `base * 2^(attempt-1)`, capped at `max_delay`.
     pub fn backoff(&self, attempt: u32) -> Duration {
@@ -75,20 +46,6 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn posts_are_retried_only_when_knack_certainly_did_not_process_them() {
-        let p = RetryPolicy::default();
-        assert!(p.should_retry(Failure::RateLimited, false, 1));
-        assert!(p.should_retry(Failure::Connect, false, 1));
-        assert!(!p.should_retry(Failure::Server, false, 1));
-        assert!(!p.should_retry(Failure::AfterSend, false, 1));
-        assert!(!p.should_retry(Failure::Timeout, false, 1));
-        for f in [Failure::Server, Failure::AfterSend, Failure::Timeout] {
-            assert!(p.should_retry(f, true, 1));
-        }
-        assert!(!p.should_retry(Failure::Server, true, 4));
-    }
 
     #[test]
     fn backoff_grows_with_jitter_and_is_capped() {

@@ -1,13 +1,14 @@
 //! A session: one Knack user's identity (token, claims, expiry) plus a handle on the shared
-//! transport of its app. Logging in, adopting a token, validating it, and mapping HTTP
+//! app (see `app.rs`). Logging in, adopting a token, validating it, and mapping HTTP
 //! answers to errors in the light of what the session knows (e.g. its expiry).
 
+use crate::app::{App, AppOptions};
 use crate::error::{Error, ErrorCode, Result};
 use crate::outcome::Outcome;
 use crate::response;
 use crate::secret::Secret;
 use crate::token::{self, Claims};
-use crate::transport::{guard, Call, CallPolicy, Progress, Reply, Transport, TransportOptions};
+use crate::transport::{self, guard, Call, CallPolicy, Progress, Reply};
 use crate::validate;
 use base64::Engine;
 use bytes::Bytes;
@@ -27,7 +28,7 @@ pub struct SessionConfig {
     pub app_id: String,
     pub base_url: Url,
     pub policy: CallPolicy,
-    pub transport: TransportOptions,
+    pub app: AppOptions,
 }
 
 impl SessionConfig {
@@ -45,7 +46,7 @@ impl SessionConfig {
             app_id: app_id.to_owned(),
             base_url: validate::base_url(&base)?,
             policy: CallPolicy::default(),
-            transport: TransportOptions::default(),
+            app: AppOptions::default(),
         })
     }
 }
@@ -76,7 +77,7 @@ pub struct Session {
     remember: Option<bool>,
     /// Updated by `validate()`: Knack's answer is the freshest word on the user.
     user: std::sync::RwLock<UserInfo>,
-    transport: Arc<Transport>,
+    app: Arc<App>,
     policy: CallPolicy,
     logged_out: AtomicBool,
 }
@@ -114,7 +115,7 @@ impl Session {
                 "the token belongs to another Knack application than appId",
             ));
         }
-        let transport = Transport::shared(&config.base_url, &config.app_id, &config.transport)?;
+        let app = App::shared(&config.base_url, &config.app_id, &config.app)?;
         let mut user = user;
         if user.id.is_empty() {
             user.id = claims.user_id.clone();
@@ -125,7 +126,7 @@ impl Session {
             claims,
             remember,
             user: std::sync::RwLock::new(user),
-            transport,
+            app,
             policy: config.policy.clone(),
             logged_out: AtomicBool::new(false),
         })
@@ -171,7 +172,7 @@ impl Session {
         if password.is_empty() {
             return Err(Error::invalid("password must not be empty"));
         }
-        let transport = Transport::shared(&config.base_url, &config.app_id, &config.transport)?;
+        let app = App::shared(&config.base_url, &config.app_id, &config.app)?;
         let body = login_body(email, password, remember)?;
         let mut call = Call::new(
             Method::POST,
@@ -183,7 +184,7 @@ impl Session {
         call.idempotent = true;
         let progress = Progress::default();
         let reply = guard(
-            transport.send(&call, &config.policy, &progress),
+            transport::send(&app, &call, &config.policy, &progress),
             opts.cancel.as_ref(),
             config.policy.deadline,
             &progress,
@@ -268,8 +269,9 @@ impl Session {
         &self.token
     }
 
-    pub fn transport(&self) -> &Arc<Transport> {
-        &self.transport
+    /// The app this session belongs to (shared by every session of it in the process).
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
     }
 
     pub fn policy(&self) -> &CallPolicy {
@@ -346,7 +348,7 @@ impl Session {
     /// Send one authenticated call and turn non-2xx answers into errors.
     pub async fn send(&self, mut call: Call<'_>, progress: &Progress) -> Result<Reply> {
         call.token = Some(&self.token);
-        let reply = self.transport.send(&call, &self.policy, progress).await?;
+        let reply = transport::send(&self.app, &call, &self.policy, progress).await?;
         if (200..300).contains(&reply.status) {
             return Ok(reply);
         }

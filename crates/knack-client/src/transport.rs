@@ -1,29 +1,25 @@
-//! The shared transport: one pooled HTTP client, one rate governor, one plan-quota tracker
-//! and one metadata cache per (base URL, app id) per process. Sessions are cheap handles
-//! that point at it.
-//!
-//! `send` runs one logical request: quota check, governor slot, attempt with a per-attempt
-//! timeout and a body-size cap, classification, retry with backoff. Cancellation and the
-//! overall deadline wrap a whole operation (see `guard`).
+//! The request loop: `send` runs one logical request through an `App` (quota check,
+//! governor slot, one attempt under the per-attempt timeout with a streaming body cap),
+//! lets `classify` decide what follows, and carries the verdict out (retry after a backoff
+//! or Knack's window, hand the answer back, or fail). Cancellation and the overall deadline
+//! wrap a whole operation (see `guard`).
 
+use crate::app::App;
+use crate::classify::{classify, Ending, Facts, Next, Wait};
 use crate::error::{Error, ErrorCode, Result};
-use crate::governor::{Governor, DEFAULT_PER_SECOND};
 use crate::klog;
-use crate::outcome::{AttemptEnd, AttemptLog};
-use crate::quota::PlanQuota;
-use crate::retry::{Failure, RetryPolicy};
+use crate::outcome::AttemptLog;
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-pub const USER_AGENT: &str = concat!("knack-session/", env!("CARGO_PKG_VERSION"));
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// The most reserved up front for an answer, whatever its `Content-Length` claims: a server
@@ -50,17 +46,6 @@ impl Default for CallPolicy {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
-}
-
-/// Process-wide settings of a transport, given when a session is made.
-#[derive(Debug, Clone, Default)]
-pub struct TransportOptions {
-    /// `None`: leave as is (10/s for a new transport). `Some(None)`: governor off.
-    pub rate_limit: Option<Option<u32>>,
-    /// Explicit proxy URL; otherwise `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
-    pub proxy: Option<String>,
-    /// Share the governor's window through Redis: (URL, key prefix).
-    pub shared_redis: Option<(String, Option<String>)>,
 }
 
 /// One HTTP request of the Knack API.
@@ -146,27 +131,6 @@ impl Progress {
     }
 }
 
-/// A snapshot of a transport's state, readable from JS.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TransportStats {
-    pub requests: u64,
-    pub retries: u64,
-    pub rate_limited: u64,
-    pub queued: u64,
-    pub per_second: Option<u32>,
-    /// The governor's window is shared through Redis.
-    pub shared: bool,
-    pub plan: crate::quota::PlanSnapshot,
-}
-
-/// Counters of a transport, readable from JS.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub requests: AtomicU64,
-    pub retries: AtomicU64,
-    pub rate_limited: AtomicU64,
-}
-
 #[derive(Debug, Default, Clone, Copy)]
 struct Limits {
     rate_remaining: Option<u64>,
@@ -228,70 +192,20 @@ impl Limits {
     }
 }
 
+/// Why an attempt did not produce a complete answer.
 enum AttemptError {
     /// Nothing was sent.
     Connect(String),
     /// The request may have reached Knack.
     AfterSend(String),
-    /// Not worth retrying (answer too large, ...).
-    Fatal(Error),
+    /// Not worth retrying (answer too large, a header value that cannot be sent).
+    Unusable(Error),
 }
 
 struct RawResponse {
     status: u16,
     headers: HeaderMap,
     body: Bytes,
-}
-
-#[derive(Debug)]
-pub struct Transport {
-    pub base_url: Url,
-    pub app_id: String,
-    http: reqwest::Client,
-    pub governor: Governor,
-    pub quota: PlanQuota,
-    pub counters: Counters,
-    pub(crate) metadata: tokio::sync::Mutex<Option<Arc<crate::metadata::AppMeta>>>,
-    /// The Redis (URL, prefix) the governor shares its window through, if any.
-    shared_redis: Mutex<Option<(String, Option<String>)>>,
-    /// The explicit proxy the pool was built with (its URL may hold a password).
-    proxy: Option<Secret>,
-}
-
-/// A transport that no session has used for this long is dropped from the registry (its
-/// pool and caches freed); the next session of that app starts a new one.
-const IDLE_DROP: Duration = Duration::from_secs(300);
-
-struct Entry {
-    transport: Arc<Transport>,
-    last_used: Instant,
-}
-
-type Registry = Mutex<HashMap<(String, String), Entry>>;
-
-/// Drop the transports that no session holds and none has used for `IDLE_DROP`.
-fn prune(reg: &mut HashMap<(String, String), Entry>, now: Instant) {
-    reg.retain(|_, e| {
-        Arc::strong_count(&e.transport) > 1 || now.duration_since(e.last_used) < IDLE_DROP
-    });
-}
-
-/// The registry key of a base URL: one transport (pool, governor, quota) per API origin and
-/// path, however the URL was spelt (`.../v1` and `.../v1/` are the same API).
-pub fn registry_key(base_url: &Url) -> String {
-    base_url.as_str().trim_end_matches('/').to_owned()
-}
-
-fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn install_crypto() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }
 
 /// Reduce a reqwest error to a message without URLs (they may carry a query with user data).
@@ -321,406 +235,317 @@ fn describe(e: &reqwest::Error) -> String {
     kind
 }
 
-impl Transport {
-    /// The shared transport of (base URL, app id), created on first use.
-    ///
-    /// Settings that belong to the transport and cannot change once it exists (the proxy)
-    /// must agree with it: a different explicit `proxy` is refused, never silently ignored.
-    pub fn shared(base_url: &Url, app_id: &str, opts: &TransportOptions) -> Result<Arc<Transport>> {
-        let key = (registry_key(base_url), app_id.to_owned());
-        let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        prune(&mut reg, now);
-        if let Some(e) = reg.get_mut(&key) {
-            let t = &e.transport;
-            let same_proxy = opts.proxy.as_deref() == t.proxy.as_ref().map(|p| p.expose());
-            if opts.proxy.is_some() && !same_proxy {
-                return Err(Error::invalid(
-                    "proxy differs from the one this app's sessions already use in this process: \
-                     every session of an app (same baseUrl and appId) shares one connection pool, \
-                     so give them all the same proxy",
-                ));
-            }
-            if let Some(limit) = opts.rate_limit {
-                t.governor.set_per_second(limit);
-            }
-            t.share_window(opts)?;
-            e.last_used = now;
-            return Ok(t.clone());
-        }
-        let t = Arc::new(Transport::new(base_url.clone(), app_id.to_owned(), opts)?);
-        reg.insert(
-            key,
-            Entry {
-                transport: t.clone(),
-                last_used: now,
-            },
-        );
-        Ok(t)
-    }
-
-    /// Start sharing the governor's window through Redis, if asked and not already so.
-    fn share_window(&self, opts: &TransportOptions) -> Result<()> {
-        let Some(wanted) = &opts.shared_redis else {
-            return Ok(());
-        };
-        let mut current = self.shared_redis.lock().unwrap_or_else(|p| p.into_inner());
-        if current.as_ref() == Some(wanted) {
-            return Ok(());
-        }
-        let conn = crate::store::redis::RedisConn::new(&wanted.0)?;
-        let limiter =
-            crate::store::redis::RedisLimiter::new(conn, wanted.1.as_deref(), &self.app_id)?;
-        self.governor.set_shared(Some(Arc::new(limiter)));
-        *current = Some(wanted.clone());
-        Ok(())
-    }
-
-    /// A transport of its own, not shared (tests).
-    pub fn new(base_url: Url, app_id: String, opts: &TransportOptions) -> Result<Transport> {
-        install_crypto();
-        let mut builder = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(128)
-            .tcp_nodelay(true)
-            // Redirects are refused: a redirect must never carry the user's token elsewhere.
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(p) = &opts.proxy {
-            let proxy = reqwest::Proxy::all(p.as_str())
-                .map_err(|_| Error::invalid("proxy is not a valid proxy URL"))?;
-            builder = builder.proxy(proxy);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| Error::invalid(format!("could not build the HTTP client: {e}")))?;
-        let limit = opts.rate_limit.unwrap_or(Some(DEFAULT_PER_SECOND));
-        let t = Transport {
-            base_url,
-            app_id,
-            http,
-            governor: Governor::new(limit),
-            quota: PlanQuota::default(),
-            counters: Counters::default(),
-            metadata: tokio::sync::Mutex::new(None),
-            shared_redis: Mutex::new(None),
-            proxy: opts.proxy.as_deref().map(Secret::new),
-        };
-        t.share_window(opts)?;
-        Ok(t)
-    }
-
-    pub fn stats(&self) -> TransportStats {
-        TransportStats {
-            requests: self.counters.requests.load(Ordering::Relaxed),
-            retries: self.counters.retries.load(Ordering::Relaxed),
-            rate_limited: self.counters.rate_limited.load(Ordering::Relaxed),
-            queued: self.governor.queued() as u64,
-            per_second: self.governor.per_second(),
-            shared: self.governor.is_shared(),
-            plan: self.quota.snapshot(),
-        }
-    }
-
-    fn url(&self, call: &Call<'_>) -> Result<Url> {
-        request_url(&self.base_url, &call.path, &call.query)
-    }
-
-    async fn attempt(
-        &self,
-        call: &Call<'_>,
-        url: &Url,
-        max_body: usize,
-    ) -> Result<RawResponse, AttemptError> {
-        let mut rb = self.http.request(call.method.clone(), url.clone());
-        if call.app_header {
-            let v = HeaderValue::from_str(&self.app_id).map_err(|_| {
-                AttemptError::Fatal(Error::invalid("appId is not a valid header value"))
-            })?;
-            rb = rb.header("X-Knack-Application-Id", v);
-        }
-        if let Some(token) = call.token {
-            // The header's bytes live in a buffer that is wiped once the request is dropped.
-            let bytes = crate::secret::zeroizing_bytes(zeroize::Zeroizing::new(
-                token.expose().as_bytes().to_vec(),
-            ));
-            let mut v = HeaderValue::from_maybe_shared(bytes).map_err(|_| {
-                AttemptError::Fatal(Error::invalid("the token is not a valid header value"))
-            })?;
-            v.set_sensitive(true);
-            rb = rb.header(AUTHORIZATION, v);
-        }
-        rb = rb.header("Accept", "application/json");
-        if let Some(body) = &call.body {
-            rb = rb
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
-        }
-        let mut resp = rb.send().await.map_err(|e| {
-            if e.is_connect() {
-                AttemptError::Connect(describe(&e))
-            } else {
-                AttemptError::AfterSend(describe(&e))
-            }
+async fn attempt(
+    app: &App,
+    call: &Call<'_>,
+    url: &Url,
+    max_body: usize,
+) -> Result<RawResponse, AttemptError> {
+    let mut rb = app.http.request(call.method.clone(), url.clone());
+    if call.app_header {
+        let v = HeaderValue::from_str(&app.app_id).map_err(|_| {
+            AttemptError::Unusable(Error::invalid("appId is not a valid header value"))
         })?;
-        let status = resp.status().as_u16();
-        let headers = std::mem::take(resp.headers_mut());
-        let too_large = |n: usize| {
-            AttemptError::Fatal(
-                Error::bad_response(format!(
-                    "the answer is larger than the {max_body}-byte limit (maxBodyBytes){}",
-                    if n > 0 {
-                        format!(": {n} bytes")
-                    } else {
-                        String::new()
-                    }
-                ))
-                .with_status(status),
-            )
-        };
-        if let Some(len) = resp.content_length() {
-            if len > max_body as u64 {
-                return Err(too_large(len as usize));
-            }
-        }
-        let cap = resp.content_length().map(|l| l as usize).unwrap_or(8192);
-        let mut buf = Vec::with_capacity(cap.min(max_body).min(MAX_PREALLOC));
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    let need = buf.len() + chunk.len();
-                    if need > max_body {
-                        return Err(too_large(0));
-                    }
-                    if need > buf.capacity() {
-                        // Grow by doubling, but never past the cap.
-                        let target = (buf.capacity() * 2).max(need).min(max_body);
-                        buf.reserve_exact(target - buf.len());
-                    }
-                    buf.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => return Err(AttemptError::AfterSend(describe(&e))),
-            }
-        }
-        Ok(RawResponse {
-            status,
-            headers,
-            body: Bytes::from(buf),
-        })
+        rb = rb.header("X-Knack-Application-Id", v);
     }
-
-    fn observe(&self, limits: &Limits) {
-        self.quota.observe(
-            limits.plan_limit,
-            limits.plan_remaining,
-            limits.plan_reset_ms.map(Duration::from_millis),
-        );
-        self.governor
-            .observe(limits.rate_remaining, limits.rate_reset_in());
+    if let Some(token) = call.token {
+        // The header's bytes live in a buffer that is wiped once the request is dropped.
+        let bytes = crate::secret::zeroizing_bytes(zeroize::Zeroizing::new(
+            token.expose().as_bytes().to_vec(),
+        ));
+        let mut v = HeaderValue::from_maybe_shared(bytes).map_err(|_| {
+            AttemptError::Unusable(Error::invalid("the token is not a valid header value"))
+        })?;
+        v.set_sensitive(true);
+        rb = rb.header(AUTHORIZATION, v);
     }
+    rb = rb.header("Accept", "application/json");
+    if let Some(body) = &call.body {
+        rb = rb
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.clone());
+    }
+    let mut resp = rb.send().await.map_err(|e| {
+        if e.is_connect() {
+            AttemptError::Connect(describe(&e))
+        } else {
+            AttemptError::AfterSend(describe(&e))
+        }
+    })?;
+    let status = resp.status().as_u16();
+    let headers = std::mem::take(resp.headers_mut());
+    let too_large = |n: usize| {
+        AttemptError::Unusable(
+            Error::bad_response(format!(
+                "the answer is larger than the {max_body}-byte limit (maxBodyBytes){}",
+                if n > 0 {
+                    format!(": {n} bytes")
+                } else {
+                    String::new()
+                }
+            ))
+            .with_status(status),
+        )
+    };
+    if let Some(len) = resp.content_length() {
+        if len > max_body as u64 {
+            return Err(too_large(len as usize));
+        }
+    }
+    let cap = resp.content_length().map(|l| l as usize).unwrap_or(8192);
+    let mut buf = Vec::with_capacity(cap.min(max_body).min(MAX_PREALLOC));
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let need = buf.len() + chunk.len();
+                if need > max_body {
+                    return Err(too_large(0));
+                }
+                if need > buf.capacity() {
+                    // Grow by doubling, but never past the cap.
+                    let target = (buf.capacity() * 2).max(need).min(max_body);
+                    buf.reserve_exact(target - buf.len());
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(AttemptError::AfterSend(describe(&e))),
+        }
+    }
+    Ok(RawResponse {
+        status,
+        headers,
+        body: Bytes::from(buf),
+    })
+}
 
-    /// Run one request with retries. 2xx and 4xx (other than 429) come back as a `Reply`;
-    /// 429, 5xx, network failures and timeouts become errors once retries are spent.
-    pub async fn send(
-        &self,
-        call: &Call<'_>,
-        policy: &CallPolicy,
-        progress: &Progress,
-    ) -> Result<Reply> {
-        let label = call.label();
-        let url = self.url(call)?;
-        let log = &progress.log;
-        log.reset();
-        *progress.request.lock().unwrap_or_else(|p| p.into_inner()) = Some(label.clone());
-        let mut attempt: u32 = 0;
-        loop {
-            self.quota.check().map_err(|e| {
-                e.with_attempts(attempt)
-                    .with_request(label.clone())
-                    .with_outcome(log.outcome())
-            })?;
-            self.governor.acquire().await;
-            attempt += 1;
-            progress.attempts.store(attempt, Ordering::Relaxed);
-            log.begin();
-            self.counters.requests.fetch_add(1, Ordering::Relaxed);
-            let started = Instant::now();
-            let outcome = tokio::time::timeout(
-                policy.timeout,
-                self.attempt(call, &url, policy.max_body_bytes),
-            )
-            .await;
-            let elapsed = started.elapsed().as_millis();
-            let (failure, mut err, wait) = match outcome {
-                Err(_) => {
-                    klog!(
-                        Info,
-                        "{label} timed out after {elapsed}ms (attempt {attempt})"
-                    );
-                    (
-                        Failure::Timeout,
-                        Error::new(
-                            ErrorCode::Timeout,
-                            format!(
-                                "{label}: no complete answer within the per-attempt timeout of {}ms",
-                                policy.timeout.as_millis(),
-                            ),
-                        ),
-                        None,
-                    )
-                }
-                Ok(Err(AttemptError::Fatal(e))) => {
-                    // Answers too large to read: the request itself was received.
-                    log.end(if e.status.is_some_and(|s| (200..300).contains(&s)) {
-                        AttemptEnd::Answered
-                    } else if e.status.is_some() {
-                        AttemptEnd::Rejected
-                    } else {
-                        AttemptEnd::NotSent
-                    });
-                    return Err(e
-                        .with_attempts(attempt)
-                        .with_request(label)
-                        .with_outcome(log.outcome()));
-                }
-                Ok(Err(AttemptError::Connect(msg))) => {
-                    klog!(Info, "{label}: {msg} (attempt {attempt})");
-                    (
-                        Failure::Connect,
-                        Error::new(ErrorCode::Network, format!("{label}: {msg}")),
-                        None,
-                    )
-                }
-                Ok(Err(AttemptError::AfterSend(msg))) => {
-                    klog!(Info, "{label}: {msg} (attempt {attempt})");
-                    (
-                        Failure::AfterSend,
-                        Error::new(ErrorCode::Network, format!("{label}: {msg}")),
-                        None,
-                    )
-                }
-                Ok(Ok(resp)) => {
-                    let limits = Limits::from_headers(&resp.headers);
-                    self.observe(&limits);
-                    klog!(
-                        Debug,
-                        "{label} -> {} in {elapsed}ms (attempt {attempt})",
-                        resp.status
-                    );
-                    if resp.status != 429 {
-                        self.quota.answered();
-                    }
-                    match resp.status {
-                        429 => {
-                            let text =
-                                String::from_utf8_lossy(&resp.body[..resp.body.len().min(2048)])
-                                    .to_ascii_lowercase();
-                            if limits.plan_remaining == Some(0)
-                                || text.contains("daily")
-                                || text.contains("plan limit")
-                            {
-                                log.end(AttemptEnd::Rejected);
-                                let reset = limits.plan_reset_ms.map(Duration::from_millis);
-                                self.quota.mark_spent(reset);
-                                let mut e = Error::new(
-                                    ErrorCode::DailyLimit,
-                                    format!("{label}: the Knack plan's daily API limit is spent"),
-                                )
-                                .with_status(429)
-                                .with_errors(crate::response::knack_errors(&resp.body))
-                                .with_attempts(attempt)
-                                .with_request(label)
-                                .with_outcome(log.outcome());
-                                e.retry_after_ms = reset.map(|d| d.as_millis() as u64);
-                                return Err(e);
-                            }
-                            self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-                            // Knack's relative `Retry-After` is honoured as given (up to a
-                            // minute); the wait reported is the one applied.
-                            let wait = match limits.retry_after {
-                                Some(w) => self.governor.pause_for_retry_after(w),
-                                None => {
-                                    let w = limits.rate_wait();
-                                    self.governor.pause_for(w);
-                                    w
-                                }
-                            };
-                            let mut e = Error::new(
-                                ErrorCode::RateLimited,
-                                format!("{label}: Knack's rate limit was exceeded (429)"),
-                            )
-                            .with_status(429);
-                            e.retry_after_ms = Some(wait.as_millis() as u64);
-                            (Failure::RateLimited, e, Some(wait))
-                        }
-                        500..=599 => (
-                            Failure::Server,
-                            Error::new(
-                                ErrorCode::ServerError,
-                                format!("{label}: Knack answered {}", resp.status),
-                            )
-                            .with_status(resp.status)
-                            .with_errors(crate::response::knack_errors(&resp.body)),
-                            None,
-                        ),
-                        300..=399 => {
-                            log.end(AttemptEnd::Rejected);
-                            return Err(Error::bad_response(format!(
-                                "{label}: Knack answered with a redirect ({}), which is refused so the token cannot be sent elsewhere",
-                                resp.status
-                            ))
-                            .with_status(resp.status)
-                            .with_attempts(attempt)
-                            .with_request(label)
-                            .with_outcome(log.outcome()));
-                        }
-                        status => {
-                            let prior_unknown = log.any_unknown_before_last();
-                            log.end(if (200..300).contains(&status) {
-                                AttemptEnd::Answered
-                            } else {
-                                AttemptEnd::Rejected
-                            });
-                            return Ok(Reply {
-                                status,
-                                body: resp.body,
-                                attempts: attempt,
-                                request: label,
-                                prior_unknown,
-                            });
-                        }
-                    }
-                }
+/// One attempt, classified: its ending for `classify`, and what is needed to report it.
+struct Attempted {
+    ending: Ending,
+    /// The complete answer, if one came.
+    response: Option<RawResponse>,
+    /// The error an unusable attempt made, or the network failure's description.
+    error: Option<Error>,
+    detail: String,
+    /// For a 429: how long the governor now holds requests (rate), or until the daily
+    /// limit resets.
+    wait: Option<Duration>,
+}
+
+/// Read the attempt's result: what it tells the governor and the quota, and its ending.
+fn observe(
+    app: &App,
+    result: std::result::Result<
+        std::result::Result<RawResponse, AttemptError>,
+        tokio::time::error::Elapsed,
+    >,
+) -> Attempted {
+    let mut a = Attempted {
+        ending: Ending::Timeout,
+        response: None,
+        error: None,
+        detail: String::new(),
+        wait: None,
+    };
+    match result {
+        Err(_) => {}
+        Ok(Err(AttemptError::Unusable(e))) => {
+            a.ending = Ending::Unusable {
+                status: e.status,
+                code: e.code,
             };
-            log.end(match failure {
-                Failure::Connect => AttemptEnd::NotSent,
-                Failure::RateLimited => AttemptEnd::Rejected,
-                Failure::Server | Failure::AfterSend | Failure::Timeout => AttemptEnd::Unknown,
-            });
-            if policy.retry.should_retry(failure, call.idempotent, attempt) {
-                self.counters.retries.fetch_add(1, Ordering::Relaxed);
+            a.error = Some(e);
+        }
+        Ok(Err(AttemptError::Connect(msg))) => {
+            a.ending = Ending::Connect;
+            a.detail = msg;
+        }
+        Ok(Err(AttemptError::AfterSend(msg))) => {
+            a.ending = Ending::AfterSend;
+            a.detail = msg;
+        }
+        Ok(Ok(resp)) => {
+            let limits = Limits::from_headers(&resp.headers);
+            app.quota.observe(
+                limits.plan_limit,
+                limits.plan_remaining,
+                limits.plan_reset_ms.map(Duration::from_millis),
+            );
+            app.governor
+                .observe(limits.rate_remaining, limits.rate_reset_in());
+            let mut daily = false;
+            if resp.status == 429 {
+                let text = String::from_utf8_lossy(&resp.body[..resp.body.len().min(2048)])
+                    .to_ascii_lowercase();
+                daily = limits.plan_remaining == Some(0)
+                    || text.contains("daily")
+                    || text.contains("plan limit");
+                if daily {
+                    let reset = limits.plan_reset_ms.map(Duration::from_millis);
+                    app.quota.mark_spent(reset);
+                    a.wait = reset;
+                } else {
+                    app.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    // Knack's relative `Retry-After` is honoured as given (up to a minute);
+                    // the wait reported is the one applied.
+                    a.wait = Some(match limits.retry_after {
+                        Some(w) => app.governor.pause_for_retry_after(w),
+                        None => {
+                            let w = limits.rate_wait();
+                            app.governor.pause_for(w);
+                            w
+                        }
+                    });
+                }
+            } else {
+                app.quota.answered();
+            }
+            a.ending = Ending::Answer {
+                status: resp.status,
+                daily,
+            };
+            a.response = Some(resp);
+        }
+    }
+    a
+}
+
+impl Attempted {
+    /// The error of a request that failed with `code` after this attempt.
+    fn error(self, code: ErrorCode, label: &str, policy: &CallPolicy) -> Error {
+        if let Some(e) = self.error {
+            return e;
+        }
+        let status = self.response.as_ref().map(|r| r.status);
+        let errors = || {
+            self.response
+                .as_ref()
+                .map(|r| crate::response::knack_errors(&r.body))
+                .unwrap_or_default()
+        };
+        let mut e = match (code, status) {
+            (ErrorCode::Timeout, _) => Error::new(
+                code,
+                format!(
+                    "{label}: no complete answer within the per-attempt timeout of {}ms",
+                    policy.timeout.as_millis(),
+                ),
+            ),
+            (ErrorCode::DailyLimit, _) => Error::new(
+                code,
+                format!("{label}: the Knack plan's daily API limit is spent"),
+            )
+            .with_errors(errors()),
+            (ErrorCode::RateLimited, _) => Error::new(
+                code,
+                format!("{label}: Knack's rate limit was exceeded (429)"),
+            ),
+            (ErrorCode::ServerError, Some(s)) => {
+                Error::new(code, format!("{label}: Knack answered {s}")).with_errors(errors())
+            }
+            (ErrorCode::BadResponse, Some(s)) => Error::bad_response(format!(
+                "{label}: Knack answered with a redirect ({s}), which is refused so the token cannot be sent elsewhere"
+            )),
+            _ => Error::new(code, format!("{label}: {}", self.detail)),
+        };
+        e.status = status;
+        e.retry_after_ms = self.wait.map(|w| w.as_millis() as u64);
+        e
+    }
+}
+
+/// Run one request through `app` with retries. 2xx and 4xx (other than 429) come back as a
+/// `Reply`; everything else becomes an error once `classify` says so.
+pub async fn send(
+    app: &App,
+    call: &Call<'_>,
+    policy: &CallPolicy,
+    progress: &Progress,
+) -> Result<Reply> {
+    let label = call.label();
+    let url = request_url(&app.base_url, &call.path, &call.query)?;
+    let log = &progress.log;
+    log.reset();
+    *progress.request.lock().unwrap_or_else(|p| p.into_inner()) = Some(label.clone());
+    let mut attempt: u32 = 0;
+    loop {
+        app.quota.check().map_err(|e| {
+            e.with_attempts(attempt)
+                .with_request(label.clone())
+                .with_outcome(log.outcome())
+        })?;
+        app.governor.acquire().await;
+        attempt += 1;
+        progress.attempts.store(attempt, Ordering::Relaxed);
+        log.begin();
+        app.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let result = tokio::time::timeout(
+            policy.timeout,
+            self::attempt(app, call, &url, policy.max_body_bytes),
+        )
+        .await;
+        let elapsed = started.elapsed().as_millis();
+        let attempted = observe(app, result);
+        let facts = Facts {
+            idempotent: call.idempotent,
+            attempt,
+            max_attempts: policy.retry.max_attempts,
+            earlier_unknown: log.any_unknown_before_last(),
+        };
+        let verdict = classify(attempted.ending, &facts);
+        log.end(verdict.end);
+        match &attempted.ending {
+            Ending::Answer { status, .. } => klog!(
+                Debug,
+                "{label} -> {status} in {elapsed}ms (attempt {attempt})"
+            ),
+            Ending::Timeout => klog!(
+                Info,
+                "{label} timed out after {elapsed}ms (attempt {attempt})"
+            ),
+            Ending::Connect | Ending::AfterSend => {
+                klog!(Info, "{label}: {} (attempt {attempt})", attempted.detail)
+            }
+            Ending::Unusable { .. } => {}
+        }
+        match verdict.next {
+            Next::Done => {
+                let resp = attempted
+                    .response
+                    .ok_or_else(|| Error::bad_response(format!("{label}: no answer")))?;
+                return Ok(Reply {
+                    status: resp.status,
+                    body: resp.body,
+                    attempts: attempt,
+                    request: label,
+                    prior_unknown: facts.earlier_unknown,
+                });
+            }
+            Next::Retry(wait) => {
+                app.counters.retries.fetch_add(1, Ordering::Relaxed);
                 let pause = match wait {
-                    // The governor already holds everyone until Knack's window has passed.
-                    Some(_) => Duration::ZERO,
-                    None => policy.retry.backoff(attempt),
+                    Wait::KnacksWindow => Duration::ZERO,
+                    Wait::Backoff => policy.retry.backoff(attempt),
                 };
                 klog!(
                     Info,
                     "{label}: retrying in {}ms ({:?})",
                     pause.as_millis(),
-                    failure
+                    attempted.ending
                 );
                 if !pause.is_zero() {
                     tokio::time::sleep(pause).await;
                 }
-                continue;
             }
-            err.attempts = attempt;
-            err.request = Some(label);
-            err.outcome = Some(log.outcome());
-            return Err(err);
+            Next::Fail { code, outcome } => {
+                debug_assert_eq!(outcome, log.outcome());
+                return Err(attempted
+                    .error(code, &label, policy)
+                    .with_attempts(attempt)
+                    .with_request(label)
+                    .with_outcome(outcome));
+            }
         }
     }
 }
@@ -768,54 +593,5 @@ pub async fn guard<T>(
             format!("the deadline of {}ms passed", deadline.map(|d| d.as_millis()).unwrap_or(0)),
         ))),
         r = fut => r,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entry(base: &str) -> ((String, String), Entry) {
-        let url = Url::parse(base).expect("url");
-        let t = Transport::new(url.clone(), "a".repeat(24), &TransportOptions::default())
-            .expect("transport");
-        (
-            (registry_key(&url), "a".repeat(24)),
-            Entry {
-                transport: Arc::new(t),
-                last_used: Instant::now(),
-            },
-        )
-    }
-
-    #[test]
-    fn transports_no_session_holds_are_freed_once_idle() {
-        let mut reg = HashMap::new();
-        let (k1, held) = entry("https://one.example/v1");
-        let kept = held.transport.clone(); // a live session's handle
-        reg.insert(k1.clone(), held);
-        let (k2, idle) = entry("https://two.example/v1");
-        reg.insert(k2.clone(), idle);
-        let now = Instant::now();
-        prune(&mut reg, now);
-        assert_eq!(reg.len(), 2, "recently used transports stay");
-        prune(&mut reg, now + IDLE_DROP + Duration::from_secs(1));
-        assert!(reg.contains_key(&k1), "a transport a session holds stays");
-        assert!(
-            !reg.contains_key(&k2),
-            "an idle transport nobody holds is freed"
-        );
-        drop(kept);
-        prune(&mut reg, now + IDLE_DROP + Duration::from_secs(1));
-        assert!(reg.is_empty());
-    }
-
-    #[test]
-    fn a_base_url_counts_however_it_is_spelt() {
-        let a = Url::parse("https://api.knack.com/v1").expect("url");
-        let b = Url::parse("https://api.knack.com/v1/").expect("url");
-        let c = Url::parse("HTTPS://API.KNACK.COM:443/v1").expect("url");
-        assert_eq!(registry_key(&a), registry_key(&b));
-        assert_eq!(registry_key(&a), registry_key(&c));
     }
 }

@@ -122,10 +122,9 @@ impl PreparedQuery {
     /// Resolve the parent scene's slug (from cached metadata) into a `{slug}_id` parameter.
     pub async fn resolve(&mut self, session: &Session, progress: &Progress) -> Result<()> {
         if let Some((scene, id)) = self.parent.take() {
-            let slug = session
-                .transport()
-                .scene_slug(&scene, session.policy(), progress)
-                .await?;
+            let slug =
+                crate::metadata::scene_slug(session.app(), &scene, session.policy(), progress)
+                    .await?;
             validate::scene(&slug)?;
             self.params.push(format!("{slug}_id={id}"));
         }

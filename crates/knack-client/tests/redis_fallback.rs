@@ -1,4 +1,4 @@
-//! The cluster-wide rate limit when Redis goes away: three processes (three transports, each
+//! The cluster-wide rate limit when Redis goes away: three processes (three apps, each
 //! with its own governor and its own Redis limiter) share Knack's 10 per second through a real
 //! redis-server; the server is killed mid-run and the processes fall back to their local
 //! governors. Knack must still never see more than 10 requests in any second.
@@ -6,7 +6,8 @@
 //! Needs `redis-server` on the PATH; without it the test is skipped (and fails when CI=true).
 
 use fake_knack::{FakeConfig, FakeKnack};
-use knack_client::transport::{Call, CallPolicy, Progress, Transport, TransportOptions};
+use knack_client::app::{App, AppOptions};
+use knack_client::transport::{self, Call, CallPolicy, Progress};
 use reqwest::Method;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -153,15 +154,15 @@ async fn run(redis: &mut RedisServer, sc: Scenario) -> Outcome {
     let base = url::Url::parse(&fake.api_url()).expect("url");
     let prefix = format!("knack-test-{}-{}:", std::process::id(), fake.port());
     let members_key = format!("{prefix}rate:{}:members", fake.app_id());
-    let opts = TransportOptions {
+    let opts = AppOptions {
         rate_limit: Some(Some(10)),
         proxy: None,
         shared_redis: Some((redis.url(), Some(prefix))),
     };
-    // Three "processes": each transport has its own governor and its own Redis limiter.
-    let processes: Vec<Arc<Transport>> = (0..PROCESSES)
+    // Three "processes": each app has its own governor and its own Redis limiter.
+    let processes: Vec<Arc<App>> = (0..PROCESSES)
         .map(|_| {
-            let t = Transport::new(base.clone(), fake.app_id().to_owned(), &opts);
+            let t = App::new(base.clone(), fake.app_id().to_owned(), &opts);
             Arc::new(t.expect("transport"))
         })
         .collect();
@@ -187,14 +188,14 @@ async fn run(redis: &mut RedisServer, sc: Scenario) -> Outcome {
                 let mut failures = Vec::new();
                 // One call each first, so every caller's connection is open before the measured
                 // run: setting one up can delay a request past the governor's jitter margin.
-                if let Err(e) = t.send(&call, &policy, &Progress::default()).await {
+                if let Err(e) = transport::send(&t, &call, &policy, &Progress::default()).await {
                     failures.push(format!("warm-up: {e}"));
                 }
                 warmed.wait().await;
                 go.wait().await;
                 while !stop.load(Ordering::SeqCst) {
                     let was_killed = killed.load(Ordering::SeqCst);
-                    match t.send(&call, &policy, &Progress::default()).await {
+                    match transport::send(&t, &call, &policy, &Progress::default()).await {
                         Ok(r) if r.status == 200 => {
                             if was_killed {
                                 after_kill.fetch_add(1, Ordering::SeqCst);

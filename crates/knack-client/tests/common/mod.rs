@@ -34,7 +34,7 @@ pub fn token_for(user_id: &str) -> String {
 /// A config with the governor off and no retries (tests set what they need).
 pub fn config(base_url: &str) -> SessionConfig {
     let mut c = SessionConfig::new(APP_ID, Some(base_url)).expect("config");
-    c.transport.rate_limit = Some(None);
+    c.app.rate_limit = Some(None);
     c.policy.retry.max_attempts = 1;
     c.policy.retry.base_delay = Duration::from_millis(10);
     c
