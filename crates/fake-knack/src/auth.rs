@@ -3,9 +3,10 @@
 use serde_json::{json, Map, Value};
 
 use crate::config::Switches;
-use crate::fixture::{FieldType, UserSchema};
 use crate::request::{Output, RequestCtx, Resp};
-use crate::state::{Counter, FakeState, TokenError};
+use crate::schema::{FieldType, UserSchema};
+use crate::state::{Counter, FakeState};
+use crate::tokens::TokenError;
 
 /// `X-Knack-Application-Id` must be present and name this app.
 pub fn check_app_header(st: &FakeState, ctx: &RequestCtx) -> Result<(), Resp> {
@@ -131,7 +132,7 @@ pub fn login(st: &FakeState, ctx: &RequestCtx, sw: &Switches, app: &str) -> Outp
         "empty_pass": false,
         "profile_keys": user.profile_keys,
         "profile_objects": profile_objects(st, user),
-        "utility_key": st.jwt.utility_key(&user.id.hex()),
+        "utility_key": st.tokens.utility_key(&user.id.hex()),
         "values": user_values(st, user),
     }}});
     Output {

@@ -5,9 +5,9 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use crate::clock::{parse_date, start_of_day, MS_PER_DAY};
-use crate::fixture::{FieldType, ObjectSchema};
 use crate::format::Render;
 use crate::ids::Id;
+use crate::schema::{FieldType, ObjectSchema};
 use crate::store::{Record, Val};
 use crate::values::{parse_bool, parse_number};
 

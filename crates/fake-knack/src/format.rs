@@ -2,9 +2,9 @@
 //! `field_N_raw` (typed).
 
 use crate::clock::Civil;
-use crate::fixture::{FieldType, Schema};
 use crate::ids::Id;
 use crate::json::{write_i64, write_key, write_num, write_str};
+use crate::schema::{FieldType, Schema};
 use crate::store::{Data, Record, Val};
 
 /// `format` query parameter.

@@ -31,9 +31,12 @@ mod jwt;
 mod limits;
 mod metadata;
 mod request;
+mod schema;
+mod seed;
 mod server;
 mod state;
 mod store;
+mod tokens;
 mod values;
 mod views;
 
@@ -50,7 +53,8 @@ pub use config::{
 pub use error::Error;
 pub use faults::{Fault, FaultKind};
 pub use fixture::Fixture;
-pub use state::{FakeState, LogEntry, SeedResult, Stats};
+pub use seed::SeedResult;
+pub use state::{FakeState, LogEntry, Stats};
 
 /// Ids and credentials of the helpdesk fixture (`fixtures/helpdesk.json`).
 pub mod helpdesk {

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::request::{Output, Resp};
+use crate::schema::{Access, FormAction, ViewType};
 use crate::state::FakeState;
 
 pub fn application(st: &FakeState, app: &str) -> Output {
@@ -24,7 +25,7 @@ pub fn application(st: &FakeState, app: &str) -> Output {
                         "type": v.vtype.as_str(),
                         "source": {"object": s.objects[v.object].key},
                     });
-                    let fields = if v.vtype == crate::fixture::ViewType::Form {
+                    let fields = if v.vtype == ViewType::Form {
                         &v.inputs
                     } else {
                         &v.fields
@@ -33,15 +34,15 @@ pub fn application(st: &FakeState, app: &str) -> Output {
                         .iter()
                         .map(|&fi| s.objects[v.object].fields[fi].key.as_str())
                         .collect();
-                    view[if v.vtype == crate::fixture::ViewType::Form {
+                    view[if v.vtype == ViewType::Form {
                         "inputs"
                     } else {
                         "fields"
                     }] = json!(keys);
                     if let Some(a) = v.action {
                         view["action"] = json!(match a {
-                            crate::fixture::FormAction::Insert => "insert",
-                            crate::fixture::FormAction::Update => "update",
+                            FormAction::Insert => "insert",
+                            FormAction::Update => "update",
                         });
                     }
                     view
@@ -51,7 +52,7 @@ pub fn application(st: &FakeState, app: &str) -> Output {
                 "key": sc.key,
                 "slug": sc.slug,
                 "name": sc.name,
-                "authenticated": sc.access == crate::fixture::Access::Login,
+                "authenticated": sc.access == Access::Login,
                 "allowed_profiles": sc.profiles,
                 "views": views,
             });

@@ -32,39 +32,12 @@ impl RequestCtx {
     }
 }
 
-/// Decodes `application/x-www-form-urlencoded` text (`+` is a space). Invalid escapes are
-/// kept as written.
-pub fn form_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
+/// Decodes a query string as `application/x-www-form-urlencoded`: pairs split on `&` (empty
+/// ones skipped) and at the first `=` (none: an empty value), `+` is a space, invalid
+/// escapes are kept as written and invalid UTF-8 becomes U+FFFD.
 pub fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (form_decode(k), form_decode(v)),
-            None => (form_decode(p), String::new()),
-        })
+    form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
@@ -137,7 +110,19 @@ mod tests {
         assert_eq!(q[2].1, "a b");
         assert_eq!(q[3].1, "%zz");
         assert_eq!(q[4], ("e".into(), String::new()));
-        assert_eq!(form_decode("%4"), "%4");
-        assert_eq!(form_decode("%41"), "A");
+        assert_eq!(parse_query("x=%4")[0].1, "%4");
+        assert_eq!(parse_query("x=%41")[0].1, "A");
+    }
+
+    #[test]
+    fn decodes_queries_at_the_edges() {
+        let q = parse_query("&&k=v=w&%2B=a%2Bb+c&=x&t=%4z%+1&u=%FF");
+        assert_eq!(q.len(), 5);
+        assert_eq!(q[0], ("k".into(), "v=w".into()));
+        assert_eq!(q[1], ("+".into(), "a+b c".into()));
+        assert_eq!(q[2], (String::new(), "x".into()));
+        assert_eq!(q[3].1, "%4z% 1");
+        assert_eq!(q[4].1, "\u{FFFD}");
+        assert!(parse_query("").is_empty());
     }
 }

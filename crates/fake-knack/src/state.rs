@@ -1,7 +1,8 @@
-//! The shared state of a running fake: schema, data, switches, limits, faults, log, stats,
-//! clock and token secret. Rust tests reach it through [`crate::RunningServer::state`].
+//! The shared state of a running fake and its locking: schema, data, switches, limits,
+//! faults, log, stats, clock and tokens. Rust tests reach it through
+//! [`crate::RunningServer::state`]. Token rules live in `tokens`, generated records in `seed`.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
@@ -12,18 +13,16 @@ use crate::clock::Clock;
 use crate::config::Switches;
 use crate::error::Error;
 use crate::faults::{Fault, FaultKind};
-use crate::fixture::{FieldType, Schema, UserSchema};
 use crate::format::Render;
-use crate::ids::{Id, IdGen};
-use crate::jwt::{Claims, Jwt};
+use crate::ids::IdGen;
 use crate::limits::{LimitHeaders, Limits, Verdict};
-use crate::store::{Data, EmailVal, NameVal, Record, Val};
+use crate::schema::{Schema, UserSchema};
+use crate::seed::{seed_object, seed_startup, SeedResult};
+use crate::store::Data;
+use crate::tokens::{TokenError, Tokens};
 
 /// Most log entries kept (oldest dropped first).
 pub const LOG_CAP: usize = 50_000;
-
-const TWO_DAYS: i64 = 48 * 3600;
-const TWO_WEEKS: i64 = 14 * 24 * 3600;
 
 /// Counters reported by `GET /_fake/stats`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,17 +59,6 @@ pub struct LogEntry {
     pub headers: BTreeMap<String, String>,
     pub applied: bool,
     pub fault: Option<String>,
-}
-
-/// Answer of `POST /_fake/seed`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SeedResult {
-    pub object: String,
-    pub count: usize,
-    pub ids_from: Option<String>,
-    pub ids_to: Option<String>,
-    /// Records of the object after seeding.
-    pub total: usize,
 }
 
 #[derive(Debug, Default)]
@@ -114,12 +102,6 @@ pub(crate) struct Admission {
     pub fault: Option<FaultKind>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TokenError {
-    Invalid,
-    Expired,
-}
-
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Counter {
     Insert,
@@ -141,8 +123,7 @@ pub struct FakeState {
     startup: Switches,
     pub(crate) clock: Clock,
     pub(crate) ids: IdGen,
-    pub(crate) jwt: Jwt,
-    remembered: Mutex<HashSet<String>>,
+    pub(crate) tokens: Tokens,
     pub(crate) base_url: String,
     pub(crate) verbose: bool,
 }
@@ -157,21 +138,7 @@ impl FakeState {
     ) -> Result<FakeState, Error> {
         let clock = Clock::default();
         let ids = IdGen::new(clock.now_secs());
-        if seed_tickets > 0 {
-            let spec = schema.seed_tickets.as_ref().ok_or_else(|| {
-                Error::Fixture("--seed-tickets needs `seed_tickets` in the fixture".into())
-            })?;
-            let now_local = schema.app.tz.to_local(clock.now_ms());
-            seed_into(
-                &schema,
-                &ids,
-                &mut data,
-                spec.object,
-                seed_tickets,
-                &spec.connect,
-                now_local,
-            );
-        }
+        seed_startup(&schema, &ids, &clock, &mut data, seed_tickets)?;
         Ok(FakeState {
             ctl: Mutex::new(Control::new(switches.clone())),
             startup: switches,
@@ -180,8 +147,7 @@ impl FakeState {
             schema,
             clock,
             ids,
-            jwt: Jwt::new(),
-            remembered: Mutex::new(HashSet::new()),
+            tokens: Tokens::new(),
             base_url,
             verbose: std::env::var("FAKE_KNACK_LOG").is_ok_and(|v| v == "1"),
         })
@@ -326,39 +292,16 @@ impl FakeState {
             .schema
             .object(object)
             .ok_or_else(|| Error::UnknownObject(object.to_string()))?;
-        let obj = &self.schema.objects[oi];
-        let mut links = Vec::new();
         let mut data = self.write();
-        for (fk, rid) in connect {
-            let fi = obj
-                .field(fk)
-                .ok_or_else(|| Error::Invalid(format!("{object} has no field {fk}")))?;
-            let f = &obj.fields[fi];
-            let target = f
-                .target
-                .ok_or_else(|| Error::Invalid(format!("{fk} is not a connection")))?;
-            let id = Id::parse(rid)
-                .filter(|id| data.tables[target].get(id).is_some())
-                .ok_or_else(|| Error::Invalid(format!("{fk}: unknown record {rid}")))?;
-            links.push((fi, id));
-        }
-        let now_local = self.schema.app.tz.to_local(self.clock.now_ms());
-        let range = seed_into(
+        seed_object(
             &self.schema,
             &self.ids,
+            &self.clock,
             &mut data,
             oi,
             count,
-            &links,
-            now_local,
-        );
-        Ok(SeedResult {
-            object: object.to_string(),
-            count,
-            ids_from: range.map(|r| r.0.hex()),
-            ids_to: range.map(|r| r.1.hex()),
-            total: data.tables[oi].len(),
-        })
+            connect,
+        )
     }
 
     /// A token for a fixture user, as a login at the current server time would give.
@@ -384,41 +327,14 @@ impl FakeState {
         Ok(self.mint(user, remember, iat.unwrap_or_else(|| self.clock.now_secs())))
     }
 
+    /// A token for `user` issued at `iat` (unix seconds).
     pub(crate) fn mint(&self, user: &UserSchema, remember: bool, iat: i64) -> String {
-        let token = self.jwt.sign(&Claims {
-            user_id: user.id.hex(),
-            application_id: self.schema.app.id.clone(),
-            iat,
-        });
-        if remember {
-            lock(&self.remembered).insert(token.clone());
-        }
-        token
+        self.tokens.mint(&self.schema.app.id, user, remember, iat)
     }
 
+    /// The user of a valid token.
     pub(crate) fn validate_token(&self, token: &str) -> Result<&UserSchema, TokenError> {
-        let claims = self.jwt.verify(token).ok_or(TokenError::Invalid)?;
-        if !claims
-            .application_id
-            .eq_ignore_ascii_case(&self.schema.app.id)
-        {
-            return Err(TokenError::Invalid);
-        }
-        let user = Id::parse(&claims.user_id)
-            .and_then(|id| self.schema.user_by_id(&id))
-            .ok_or(TokenError::Invalid)?;
-        if user.approval_status != "approved" || user.account_status != "active" {
-            return Err(TokenError::Invalid);
-        }
-        let life = if lock(&self.remembered).contains(token) {
-            TWO_WEEKS
-        } else {
-            TWO_DAYS
-        };
-        if self.clock.now_secs() >= claims.iat.saturating_add(life) {
-            return Err(TokenError::Expired);
-        }
-        Ok(user)
+        self.tokens.validate(&self.schema, &self.clock, token)
     }
 
     pub(crate) fn count(&self, what: Counter) {
@@ -494,68 +410,4 @@ impl FakeState {
         }
         c.log.push_back(entry);
     }
-}
-
-/// Generates `count` records; returns the first and last id.
-pub(crate) fn seed_into(
-    schema: &Schema,
-    ids: &IdGen,
-    data: &mut Data,
-    oi: usize,
-    count: usize,
-    connect: &[(usize, Id)],
-    now_local: i64,
-) -> Option<(Id, Id)> {
-    if count == 0 {
-        return None;
-    }
-    let obj = &schema.objects[oi];
-    let table = &mut data.tables[oi];
-    table.reserve(count);
-    let base = table.len();
-    let first = ids.next_block(count as u64);
-    for i in 0..count {
-        let n = base + i + 1;
-        let vals: Vec<Val> = obj
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(fi, f)| {
-                if let Some((_, id)) = connect.iter().find(|(cf, _)| *cf == fi) {
-                    return Val::Conn(vec![*id]);
-                }
-                match f.ftype {
-                    FieldType::ShortText => Val::Text(format!("{} #{n}", f.name).into()),
-                    FieldType::ParagraphText => {
-                        Val::Text(format!("Generated {} for record {n}.", f.name).into())
-                    }
-                    FieldType::MultipleChoice => match &f.default {
-                        Some(d) if n & 1 == 0 => d.clone(),
-                        _ => Val::Text(f.options[n % f.options.len()].as_str().into()),
-                    },
-                    FieldType::Number => Val::Num((n % 5 + 1) as f64),
-                    FieldType::DateTime => Val::Date(now_local - (n as i64) * 60_000),
-                    FieldType::Email => Val::Email(Box::new(EmailVal {
-                        email: format!("seed{n}@example.com"),
-                        label: String::new(),
-                    })),
-                    FieldType::Name => Val::Name(Box::new(NameVal {
-                        first: "Seed".into(),
-                        last: n.to_string(),
-                        ..NameVal::default()
-                    })),
-                    FieldType::Boolean => Val::Bool(n & 1 == 0),
-                    FieldType::Connection
-                    | FieldType::File
-                    | FieldType::Image
-                    | FieldType::Password => Val::Empty,
-                }
-            })
-            .collect();
-        table.insert(Record {
-            id: first.offset(i as u64),
-            vals: vals.into_boxed_slice(),
-        });
-    }
-    Some((first, first.offset(count as u64 - 1)))
 }

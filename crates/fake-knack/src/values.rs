@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::clock::{parse_date, Civil, Tz};
-use crate::fixture::{FieldSchema, FieldType};
 use crate::ids::Id;
+use crate::schema::{FieldSchema, FieldType};
 use crate::store::{Data, EmailVal, NameVal, Val};
 
 /// One entry of a 400 `errors` array.
