@@ -146,7 +146,7 @@ impl App {
         }
         let conn = crate::store::redis::RedisConn::new(&wanted.0)?;
         let limiter =
-            crate::store::redis::RedisLimiter::new(conn, wanted.1.as_deref(), &self.app_id)?;
+            crate::governor::redis::RedisLimiter::new(conn, wanted.1.as_deref(), &self.app_id)?;
         self.governor.set_shared(Some(Arc::new(limiter)));
         *current = Some(wanted.clone());
         Ok(())

@@ -16,7 +16,9 @@
 //! as long as other processes may still be on their local windows.
 
 use crate::klog;
-use crate::store::redis::{RedisLimiter, SharedAnswer};
+pub mod redis;
+
+use self::redis::{RedisLimiter, SharedAnswer};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};

@@ -1,19 +1,19 @@
-//! Redis: a session store shared by several processes or hosts, and the cluster-wide rate
-//! limit (the governor's window kept in Redis, so every process of the app shares one budget).
+//! Redis: the connection (shared by the session store and the governor's window, see
+//! `governor::redis`) and a session store shared by several processes or hosts.
 //!
 //! The URL may hold a password; it is never put in an error message or a log line.
 
 use super::check_id;
 use crate::error::{Error, ErrorCode, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::sync::atomic::{AtomicU64, Ordering};
+
 use std::sync::Arc;
 use std::time::Duration;
 
-const OP_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const OP_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_PREFIX: &str = "knack-session:";
 
-fn store_err(what: &str, e: &redis::RedisError) -> Error {
+pub(crate) fn store_err(what: &str, e: &redis::RedisError) -> Error {
     // The kind and category only: a RedisError's text can include the address.
     Error::new(
         ErrorCode::Store,
@@ -53,7 +53,7 @@ impl RedisConn {
         }))
     }
 
-    async fn conn(&self) -> Result<ConnectionManager> {
+    pub(crate) async fn conn(&self) -> Result<ConnectionManager> {
         let c = self
             .conn
             .get_or_try_init(|| async {
@@ -76,7 +76,11 @@ impl RedisConn {
         Ok(c.clone())
     }
 
-    async fn run<T: redis::FromRedisValue>(&self, what: &str, cmd: redis::Cmd) -> Result<T> {
+    pub(crate) async fn run<T: redis::FromRedisValue>(
+        &self,
+        what: &str,
+        cmd: redis::Cmd,
+    ) -> Result<T> {
         let mut c = self.conn().await?;
         match tokio::time::timeout(OP_TIMEOUT, cmd.query_async::<T>(&mut c)).await {
             Ok(Ok(v)) => Ok(v),
@@ -96,7 +100,7 @@ pub struct RedisStore {
     prefix: String,
 }
 
-fn check_prefix(prefix: &str) -> Result<()> {
+pub(crate) fn check_prefix(prefix: &str) -> Result<()> {
     if prefix.len() > 100 || prefix.bytes().any(|b| b.is_ascii_control() || b == b' ') {
         return Err(Error::invalid(
             "Redis key prefix must be at most 100 printable characters without spaces",
@@ -150,154 +154,5 @@ impl RedisStore {
         self.conn
             .run::<()>("DEL", redis::cmd("DEL").arg(self.key(id)).clone())
             .await
-    }
-}
-
-/// A sliding-window log in a sorted set, timed by the Redis server's clock so every host
-/// agrees, plus a heartbeat of the caller in the members set (scored by the same clock) so
-/// every process learns how many share the window. Returns `{wait, members}`: `wait` is 0 when
-/// a slot was taken, else the milliseconds to wait; `members` counts the processes seen in
-/// the last `ARGV[4]` milliseconds (the caller included).
-const ACQUIRE: &str = r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local live = tonumber(ARGV[4])
-redis.call('ZADD', KEYS[3], now, ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - live)
-redis.call('PEXPIRE', KEYS[3], live * 2)
-local members = redis.call('ZCARD', KEYS[3])
-local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return {paused, members} end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window * 2)
-  return {0, members}
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {math.max(1, tonumber(oldest[2]) + window - now), members}
-"#;
-
-/// Set the pause key for `ARGV[1]` ms unless it already lasts longer.
-const PAUSE: &str = r#"
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('SET', KEYS[1], 1, 'PX', ARGV[1])
-  return 1
-end
-return 0
-"#;
-
-/// A process counts as sharing the window while it asked for a slot this recently. Long on
-/// purpose: counting a process that went away only makes the fallback more careful.
-pub const MEMBER_LIVENESS: Duration = Duration::from_secs(30);
-
-const PROBE_PAUSE: Duration = Duration::from_millis(200);
-
-/// What the cluster window answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SharedAnswer {
-    /// `None`: a slot was taken; `Some(wait)`: try again after `wait`.
-    pub wait: Option<Duration>,
-    /// Processes seen sharing the window recently, this one included (at least 1).
-    pub members: u32,
-}
-
-/// The cluster-wide part of the governor for one app.
-pub struct RedisLimiter {
-    conn: Arc<RedisConn>,
-    window_key: String,
-    pause_key: String,
-    members_key: String,
-    script: redis::Script,
-    pause_script: redis::Script,
-    seq: AtomicU64,
-    tag: u64,
-}
-
-impl std::fmt::Debug for RedisLimiter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RedisLimiter({})", self.window_key)
-    }
-}
-
-impl RedisLimiter {
-    pub fn new(conn: Arc<RedisConn>, prefix: Option<&str>, app_id: &str) -> Result<RedisLimiter> {
-        let prefix = prefix.unwrap_or(DEFAULT_PREFIX);
-        check_prefix(prefix)?;
-        let mut tag = [0u8; 8];
-        getrandom::fill(&mut tag)
-            .map_err(|e| Error::new(ErrorCode::Store, format!("no randomness: {e}")))?;
-        Ok(RedisLimiter {
-            conn,
-            window_key: format!("{prefix}rate:{app_id}"),
-            pause_key: format!("{prefix}rate-pause:{app_id}"),
-            members_key: format!("{prefix}rate:{app_id}:members"),
-            script: redis::Script::new(ACQUIRE),
-            pause_script: redis::Script::new(PAUSE),
-            seq: AtomicU64::new(0),
-            tag: u64::from_le_bytes(tag),
-        })
-    }
-
-    /// Try to take a slot (and say this process is alive).
-    pub async fn try_acquire(&self, limit: u32, window: Duration) -> Result<SharedAnswer> {
-        let member = format!(
-            "{:016x}-{}",
-            self.tag,
-            self.seq.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut c = self.conn.conn().await?;
-        let mut inv = self.script.prepare_invoke();
-        inv.key(&self.window_key)
-            .key(&self.pause_key)
-            .key(&self.members_key)
-            .arg(limit)
-            .arg(window.as_millis() as u64)
-            .arg(member)
-            .arg(MEMBER_LIVENESS.as_millis() as u64)
-            .arg(format!("{:016x}", self.tag));
-        let (wait, members): (i64, i64) =
-            match tokio::time::timeout(OP_TIMEOUT, inv.invoke_async(&mut c)).await {
-                Ok(Ok(v)) => v,
-                Ok(Err(e)) => return Err(store_err("rate window", &e)),
-                Err(_) => return Err(Error::new(ErrorCode::Store, "redis: rate window timed out")),
-            };
-        Ok(SharedAnswer {
-            wait: (wait > 0).then(|| Duration::from_millis(wait as u64)),
-            members: members.clamp(1, i64::from(u32::MAX)) as u32,
-        })
-    }
-
-    /// Check that Redis answers again (after a failure). The connection manager reconnects
-    /// only when a call fails, so the first error may be the old connection's: try a few
-    /// times, a moment apart.
-    pub async fn probe(&self) -> Result<()> {
-        let mut last = None;
-        for attempt in 0..3 {
-            if attempt > 0 {
-                tokio::time::sleep(PROBE_PAUSE).await;
-            }
-            match self.conn.run::<()>("PING", redis::cmd("PING")).await {
-                Ok(()) => return Ok(()),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| Error::new(ErrorCode::Store, "redis: PING failed")))
-    }
-
-    /// Hold every process back for `wait` (Knack said 429). A longer pause already shared
-    /// stands.
-    pub async fn pause(&self, wait: Duration) -> Result<()> {
-        let ms = wait.as_millis().clamp(1, u128::from(u64::MAX)) as u64;
-        let mut c = self.conn.conn().await?;
-        let mut inv = self.pause_script.prepare_invoke();
-        inv.key(&self.pause_key).arg(ms);
-        match tokio::time::timeout(OP_TIMEOUT, inv.invoke_async::<i64>(&mut c)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(store_err("rate pause", &e)),
-            Err(_) => Err(Error::new(ErrorCode::Store, "redis: rate pause timed out")),
-        }
     }
 }
