@@ -10,10 +10,10 @@
 mod options;
 mod stores;
 
-use knack_client::paging::Pager;
-use knack_client::session::{CallOptions, Session, SessionConfig};
-use knack_client::views::{ListQuery, ViewRef};
+use knack_client::Pager;
+use knack_client::{CallOptions, Session, SessionConfig};
 use knack_client::{CancellationToken, Secret};
+use knack_client::{ListQuery, ViewRef};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 pub use options::{NativeOptions, NativeQuery};
@@ -160,8 +160,8 @@ impl NativeSession {
             email: user.email.clone(),
             name: user.name.clone(),
             profile_keys: user.profile_keys.clone(),
-            issued_at: knack_client::token::to_millis(s.issued_at()) as f64,
-            expires_at: knack_client::token::to_millis(s.expires_at()) as f64,
+            issued_at: knack_client::to_millis(s.issued_at()) as f64,
+            expires_at: knack_client::to_millis(s.expires_at()) as f64,
             remember: s.remember(),
         }
     }
@@ -424,10 +424,10 @@ impl NativePager {
 /// Set the log level (`error`, `warn`, `info`, `debug`, `off`); overrides `KNACK_SESSION_LOG`.
 #[napi]
 pub fn set_log_level(level: String) -> Result<()> {
-    let l = knack_client::log::level_named(&level).ok_or_else(|| {
+    let l = knack_client::log_level_named(&level).ok_or_else(|| {
         invalid("setLogLevel takes \"off\", \"error\", \"warn\", \"info\" or \"debug\"")
     })?;
-    knack_client::log::set_level(l);
+    knack_client::set_log_level(l);
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! Options as they arrive from the JS facade, checked and turned into core types.
 
-use knack_client::session::SessionConfig;
-use knack_client::views::{ListQuery, ViewRef};
 use knack_client::Error;
+use knack_client::SessionConfig;
+use knack_client::{ListQuery, ViewRef};
 use napi_derive::napi;
 use std::time::Duration;
 
@@ -117,8 +117,8 @@ impl NativeQuery {
 }
 
 /// Paging options, checked.
-pub fn paging(o: crate::NativePagingOptions) -> Result<knack_client::paging::PagingOptions, Error> {
-    let mut p = knack_client::paging::PagingOptions::default();
+pub fn paging(o: crate::NativePagingOptions) -> Result<knack_client::PagingOptions, Error> {
+    let mut p = knack_client::PagingOptions::default();
     if let Some(m) = o.max_records {
         p.max_records = Some(whole("maxRecords", m, 0.0, 1e15)?);
     }

@@ -2,12 +2,11 @@
 //! `Sealer` turns a session into such a string and back.
 
 use crate::{to_napi, NativeOptions, NativeSession};
-use knack_client::sealed::{self, KeyRing};
-use knack_client::session::Session;
-use knack_client::store::{
-    file::FileStore, memory::MemoryStore, redis::RedisConn, redis::RedisStore,
-};
+use knack_client::internals::sealed;
+use knack_client::KeyRing;
 use knack_client::Secret;
+use knack_client::Session;
+use knack_client::{FileStore, MemoryStore, RedisConn, RedisStore};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
@@ -111,7 +110,7 @@ impl NativeMemoryStore {
     #[napi(constructor)]
     pub fn new(max_entries: Option<f64>) -> Result<Self> {
         let max = match max_entries {
-            None => knack_client::store::memory::DEFAULT_MAX_ENTRIES,
+            None => knack_client::DEFAULT_MAX_ENTRIES,
             Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 => n as usize,
             Some(_) => {
                 return Err(crate::invalid(

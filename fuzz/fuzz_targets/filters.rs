@@ -5,7 +5,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use knack_client::filters;
+use knack_client::internals::filters;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 

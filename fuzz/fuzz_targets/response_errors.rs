@@ -2,7 +2,7 @@
 //! panic, never an HTML page or a long body pasted in as a message.
 #![no_main]
 
-use knack_client::response;
+use knack_client::internals::response;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,8 +6,8 @@
 //! surrogates (`"\ud800"`) are valid JSON text, which `serde_json::Value` refuses but JS takes.
 #![no_main]
 
-use knack_client::metadata::AppMeta;
-use knack_client::response;
+use knack_client::internals::AppMeta;
+use knack_client::internals::response;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -3,7 +3,7 @@
 //! that is a JSON object with that id.
 #![no_main]
 
-use knack_client::response;
+use knack_client::internals::response;
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
 use serde::Deserialize;

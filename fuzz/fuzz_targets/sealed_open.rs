@@ -5,8 +5,9 @@
 
 use arbitrary::Arbitrary;
 use knack_client::internals::seal_bytes;
-use knack_client::sealed::{self, KeyRing};
-use knack_client::session::{SessionState, UserInfo};
+use knack_client::internals::sealed;
+use knack_client::KeyRing;
+use knack_client::{SessionState, UserInfo};
 use knack_client::Secret;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;

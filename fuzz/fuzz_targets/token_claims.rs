@@ -3,7 +3,7 @@
 //! accepted claims are well formed.
 #![no_main]
 
-use knack_client::token::{self, Claims};
+use knack_client::internals::token::{self, Claims};
 use libfuzzer_sys::fuzz_target;
 
 const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -5,9 +5,9 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use knack_client::transport::request_url;
-use knack_client::validate;
-use knack_client::views::{ListQuery, ViewRef};
+use knack_client::internals::request_url;
+use knack_client::internals::validate;
+use knack_client::{ListQuery, ViewRef};
 use libfuzzer_sys::fuzz_target;
 use url::Url;
 

@@ -1,39 +1,75 @@
 //! knack-client: the pure-Rust core of knack-session (no napi).
 //!
-//! A [`session::Session`] is one Knack user's identity; all sessions of an app share one
-//! [`app::App`] (pooled HTTP client, rate governor, plan quota, metadata cache);
-//! [`transport::send`] runs requests through it and [`classify::classify`] decides each
-//! attempt's fate.
+//! A [`Session`] is one Knack user's identity; all sessions of an app share one `App`
+//! (`app.rs`: pooled HTTP client, rate governor, plan quota, metadata cache);
+//! `transport::send` runs requests through it and `classify::classify` decides what follows
+//! each attempt.
 
-pub mod app;
-pub mod classify;
-pub mod error;
-pub mod filters;
-pub mod governor;
-pub mod log;
-pub mod metadata;
-pub mod outcome;
-pub mod paging;
-pub mod quota;
-pub mod response;
-pub mod retry;
-pub mod sealed;
-pub mod secret;
-pub mod session;
-pub mod store;
-pub mod token;
-pub mod transport;
-pub mod validate;
-pub mod views;
+mod app;
+mod classify;
+mod error;
+mod filters;
+mod governor;
+mod log;
+mod metadata;
+mod outcome;
+mod paging;
+mod quota;
+mod response;
+mod retry;
+mod sealed;
+mod secret;
+mod session;
+mod store;
+mod token;
+mod transport;
+mod validate;
+mod views;
 
+// The curated surface: what the binding (`src/`) and users of the core need. Everything else
+// is crate-private; the fuzz targets and hygiene tests reach parsers through `internals`.
+pub use app::{AppOptions, AppStats};
 pub use error::{Error, ErrorCode, FieldError, Result};
+pub use log::{level_named as log_level_named, set_level as set_log_level, Level as LogLevel};
+pub use outcome::Outcome;
+pub use paging::{Pager, PagingOptions, PagingSummary};
+pub use quota::PlanSnapshot;
+pub use retry::RetryPolicy;
+pub use sealed::KeyRing;
+pub use secret::Secret;
+pub use session::{CallOptions, Session, SessionConfig, SessionState, UserInfo};
+pub use store::{FileStore, MemoryStore, RedisConn, RedisStore, DEFAULT_MAX_ENTRIES};
+pub use token::to_millis;
+pub use tokio_util::sync::CancellationToken;
+pub use transport::CallPolicy;
+pub use views::{ListQuery, ViewRef};
 
 /// Entry points into parsing and encoding that the public API only reaches through the
 /// network: for the fuzz targets (`fuzz/`) and the property and hygiene tests. Not a stable
 /// API.
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::app::{App, AppMeta};
+    pub use crate::classify::{classify, Ending, Facts, Next, Verdict, Wait};
     pub use crate::sealed::seal_bytes;
+    pub use crate::transport::{request_url, send, Call, Progress, Reply};
+
+    pub mod filters {
+        pub use crate::filters::{encode_component, to_json};
+    }
+    pub mod response {
+        pub use crate::response::{deleted, knack_errors, list_page, single_record, summary};
+    }
+    pub mod sealed {
+        pub use crate::sealed::{open, seal, seal_bytes};
+    }
+    pub mod token {
+        pub use crate::token::{expires_at, to_millis, Claims};
+    }
+    pub mod validate {
+        pub use crate::validate::*;
+    }
+
     use crate::session::UserInfo;
     use crate::{Result, Secret};
     use bytes::Bytes;
@@ -53,6 +89,3 @@ pub mod internals {
         crate::session::login_body(email, password, remember)
     }
 }
-pub use secret::Secret;
-pub use session::{CallOptions, Session, SessionConfig};
-pub use tokio_util::sync::CancellationToken;

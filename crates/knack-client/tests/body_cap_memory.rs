@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use knack_client::session::CallOptions;
+use knack_client::CallOptions;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -3,7 +3,7 @@
 //! caller's path.
 #![cfg(unix)]
 
-use knack_client::store::file::FileStore;
+use knack_client::FileStore;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

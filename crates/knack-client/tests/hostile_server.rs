@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use fake_knack::{FakeConfig, FakeKnack, Fault, FaultKind, RunningServer};
-use knack_client::session::{CallOptions, Session, SessionConfig};
+use knack_client::{CallOptions, Session, SessionConfig};
 use knack_client::{Error, Secret};
 use serde_json::json;
 use std::sync::atomic::Ordering;

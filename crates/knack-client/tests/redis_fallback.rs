@@ -6,8 +6,8 @@
 //! Needs `redis-server` on the PATH; without it the test is skipped (and fails when CI=true).
 
 use fake_knack::{FakeConfig, FakeKnack};
-use knack_client::app::{App, AppOptions};
-use knack_client::transport::{self, Call, CallPolicy, Progress};
+use knack_client::internals::{self as transport, App, Call, Progress};
+use knack_client::{AppOptions, CallPolicy};
 use reqwest::Method;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

@@ -3,9 +3,9 @@
 //! on the configured host, under `/v1/pages/{scene}/views/{view}/records[/{id}]` with each
 //! piece exactly one path segment, and carries only the known query parameters.
 
-use knack_client::transport::request_url;
-use knack_client::validate;
-use knack_client::views::{ListQuery, ViewRef};
+use knack_client::internals::request_url;
+use knack_client::internals::validate;
+use knack_client::{ListQuery, ViewRef};
 use proptest::prelude::*;
 use url::Url;
 

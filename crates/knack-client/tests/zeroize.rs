@@ -10,9 +10,10 @@
 mod common;
 
 use knack_client::internals;
-use knack_client::sealed::{self, KeyRing};
-use knack_client::session::{Session, SessionState, UserInfo};
+use knack_client::internals::sealed;
+use knack_client::KeyRing;
 use knack_client::Secret;
+use knack_client::{Session, SessionState, UserInfo};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};

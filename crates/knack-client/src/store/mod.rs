@@ -1,9 +1,13 @@
 //! Where sealed sessions are kept. Each store keeps opaque strings (sealed records, see
 //! `sealed.rs`) under session ids, with a time to live. Stores never see a token in clear.
 
-pub mod file;
-pub mod memory;
-pub mod redis;
+pub(crate) mod file;
+pub(crate) mod memory;
+pub(crate) mod redis;
+
+pub use file::FileStore;
+pub use memory::{MemoryStore, DEFAULT_MAX_ENTRIES};
+pub use redis::{RedisConn, RedisStore};
 
 use crate::error::{Error, Result};
 

@@ -5,8 +5,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use knack_client::session::{Session, SessionConfig};
-use knack_client::views::{ListQuery, ViewRef};
+use knack_client::{ListQuery, ViewRef};
+use knack_client::{Session, SessionConfig};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
