@@ -108,10 +108,6 @@ fn view_ref(scene: String, view: String) -> ViewRef {
     ViewRef { scene, view }
 }
 
-fn parse_json(what: &str, text: &str) -> Result<serde_json::Value> {
-    serde_json::from_str(text).map_err(|e| invalid(format!("{what} is not valid JSON: {e}")))
-}
-
 #[napi]
 impl NativeSession {
     /// Adopt a Knack user token (no request).
@@ -287,9 +283,8 @@ impl NativeSession {
     ) -> Result<PromiseRaw<'env, String>> {
         let s = self.inner.clone();
         let call = call_options(cancel);
-        let data = parse_json("data", &data);
         env.spawn_future(async move {
-            s.create_record(&view_ref(scene, view), &data?, &call)
+            s.create_record(&view_ref(scene, view), &data, &call)
                 .await
                 .map_err(to_napi)
         })
@@ -307,9 +302,8 @@ impl NativeSession {
     ) -> Result<PromiseRaw<'env, String>> {
         let s = self.inner.clone();
         let call = call_options(cancel);
-        let data = parse_json("data", &data);
         env.spawn_future(async move {
-            s.update_record(&view_ref(scene, view), &id, &data?, &call)
+            s.update_record(&view_ref(scene, view), &id, &data, &call)
                 .await
                 .map_err(to_napi)
         })

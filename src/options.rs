@@ -93,13 +93,6 @@ impl NativeQuery {
             .transpose()
             .map_err(map)?
             .map(|p| p as u32);
-        let filters = match self.filters {
-            Some(f) => Some(
-                serde_json::from_str(&f)
-                    .map_err(|e| crate::invalid(format!("filters is not valid JSON: {e}")))?,
-            ),
-            None => None,
-        };
         Ok(ListQuery {
             view: ViewRef {
                 scene: self.scene,
@@ -107,7 +100,7 @@ impl NativeQuery {
             },
             page,
             rows_per_page,
-            filters,
+            filters: self.filters,
             sort_field: self.sort_field,
             sort_order: self.sort_order,
             format: self.format,

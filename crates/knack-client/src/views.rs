@@ -9,7 +9,7 @@ use crate::transport::{Call, Progress};
 use crate::validate;
 use bytes::Bytes;
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Knack's largest page.
 pub const MAX_ROWS_PER_PAGE: u32 = 1000;
@@ -42,7 +42,8 @@ pub struct ListQuery {
     pub view: ViewRef,
     pub page: Option<u32>,
     pub rows_per_page: Option<u32>,
-    pub filters: Option<Value>,
+    /// JSON text, as the caller wrote it.
+    pub filters: Option<String>,
     pub sort_field: Option<String>,
     pub sort_order: Option<String>,
     pub format: Option<String>,
@@ -76,7 +77,7 @@ impl ListQuery {
         }
         if let Some(f) = &self.filters {
             let json = filters::to_json(f)?;
-            params.push(format!("filters={}", filters::encode_component(&json)));
+            params.push(format!("filters={}", filters::encode_component(json)));
         }
         if let Some(f) = &self.sort_field {
             validate::field_key("sortField", f)?;
@@ -143,15 +144,17 @@ impl PreparedQuery {
     }
 }
 
-fn data_body(data: &Value) -> Result<Bytes> {
-    if !data.is_object() {
+/// The body of a write: the caller's JSON text, checked on borrowed data to be one object,
+/// and sent as written (nothing in it, numbers above all, is re-encoded on the way).
+fn data_body(data: &str) -> Result<Bytes> {
+    let raw: &RawValue = serde_json::from_str(data.trim())
+        .map_err(|e| Error::invalid(format!("data is not valid JSON: {e}")))?;
+    if !raw.get().starts_with('{') {
         return Err(Error::invalid(
             "data must be an object of field values, e.g. {\"field_1\": \"x\"}",
         ));
     }
-    serde_json::to_vec(data)
-        .map(Bytes::from)
-        .map_err(|e| Error::invalid(format!("data: {e}")))
+    Ok(Bytes::copy_from_slice(raw.get().as_bytes()))
 }
 
 impl Session {
@@ -193,7 +196,7 @@ impl Session {
     pub async fn create_record(
         &self,
         view: &ViewRef,
-        data: &Value,
+        data: &str,
         opts: &CallOptions,
     ) -> Result<String> {
         view.check()?;
@@ -214,7 +217,7 @@ impl Session {
         &self,
         view: &ViewRef,
         id: &str,
-        data: &Value,
+        data: &str,
         opts: &CallOptions,
     ) -> Result<String> {
         view.check()?;
@@ -282,14 +285,33 @@ mod tests {
     }
 
     #[test]
+    fn write_data_is_sent_as_the_caller_wrote_it() {
+        // Numbers a float parser could round, escapes, key order: all pass untouched.
+        let text = r#"{"field_2":1.8446744077438206e+20,"field_1":"\u00e9 \"x\"","field_3":9007199254740993}"#;
+        assert_eq!(&data_body(text).unwrap()[..], text.as_bytes());
+        assert_eq!(
+            &data_body(&format!(" {text}\n")).unwrap()[..],
+            text.as_bytes()
+        );
+        for bad in ["[1]", "\"x\"", "{\"a\":", "", "{} {}"] {
+            assert_eq!(
+                data_body(bad).unwrap_err().code(),
+                "KNACK_INVALID_ARGUMENT",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn encodes_every_parameter() {
         let mut query = q();
         query.rows_per_page = Some(1000);
         query.sort_field = Some("field_2".into());
         query.sort_order = Some("desc".into());
         query.format = Some("raw".into());
-        query.filters =
-            Some(json!([{"field":"field_1","operator":"is","value":"a&b #c+d %e \"f\" é"}]));
+        query.filters = Some(
+            json!([{"field":"field_1","operator":"is","value":"a&b #c+d %e \"f\" é"}]).to_string(),
+        );
         let p = query.prepare().unwrap();
         let s = p.query_for_page(Some(3));
         assert!(
@@ -334,7 +356,8 @@ mod tests {
             Box::new(|q| q.sort_order = Some("up".into())),
             Box::new(|q| q.format = Some("xml".into())),
             Box::new(|q| q.parent_record_id = Some("x".into())),
-            Box::new(|q| q.filters = Some(json!("x"))),
+            Box::new(|q| q.filters = Some(json!("x").to_string())),
+            Box::new(|q| q.filters = Some("[{\"field\": ".into())),
         ];
         for f in cases {
             let mut query = q();

@@ -53,16 +53,20 @@ async fn every_call(s: &Session) -> Vec<(&'static str, Result<(), Error>)> {
         ),
         (
             "create",
-            s.create_record(&view("scene_1", "view_2"), &json!({"field_10": "x"}), &o)
-                .await
-                .map(drop),
+            s.create_record(
+                &view("scene_1", "view_2"),
+                &json!({"field_10": "x"}).to_string(),
+                &o,
+            )
+            .await
+            .map(drop),
         ),
         (
             "update",
             s.update_record(
                 &view("scene_1", "view_3"),
                 TICKET,
-                &json!({"field_10": "y"}),
+                &json!({"field_10": "y"}).to_string(),
                 &o,
             )
             .await

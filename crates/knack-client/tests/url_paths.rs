@@ -129,7 +129,7 @@ proptest! {
             view: ViewRef { scene: scene.clone(), view: view.clone() },
             page,
             rows_per_page: rows,
-            filters: Some(filters.clone()),
+            filters: Some(filters.to_string()),
             sort_field,
             sort_order,
             format,
