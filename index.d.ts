@@ -1,6 +1,16 @@
-// Types of knack-session's public API (hand-written over the generated binding.d.ts).
+// Types of knack-session's public API (hand-written over the generated binding.d.ts; what
+// the binding's own types already say is re-exported from there, not declared again).
 
-/** Every error code a KnackError can carry. */
+// PagingSummary: what an iteration over pages saw (totalRecords / totalPages absent when Knack
+// did not say). TransportStats: counters and limits of an app's shared transport (perSecond
+// absent when the governor is off).
+import type { PagingSummary, TransportStats } from './binding'
+export type { PagingSummary, TransportStats }
+
+/**
+ * Every error code a KnackError can carry: the Rust core's `errorCodes()` and `KNACK_INTERNAL`
+ * (__test__/codes.test.mjs keeps this list equal to them).
+ */
 export type KnackErrorCode =
   | 'KNACK_INVALID_ARGUMENT'
   | 'KNACK_LOGIN_FAILED'
@@ -225,19 +235,6 @@ export interface PagingArgs extends ListArgs {
   strict?: boolean
 }
 
-/** What an iteration over pages saw. */
-export interface PagingSummary {
-  totalRecords: number | null | undefined
-  totalPages: number | null | undefined
-  pages: number
-  received: number
-  duplicates: number
-  shortfall: number
-  endedEarly: boolean
-  truncated: boolean
-  complete: boolean
-}
-
 export declare class RecordIterator<R = KnackRecord> implements AsyncIterable<R> {
   private constructor()
   /** Null until the iteration has started. */
@@ -285,20 +282,6 @@ export interface BulkProgress {
 export type BulkResult<R> =
   | { ok: true; record: R }
   | { ok: false; attempted: boolean; outcome: KnackOutcome; error: KnackError }
-
-/** Counters and limits of an app's shared transport. */
-export interface TransportStats {
-  requests: number
-  retries: number
-  rateLimited: number
-  /** Calls waiting for the rate governor right now. */
-  queued: number
-  /** The governor's limit; undefined when it is off. */
-  perSecond?: number
-  /** The rate window is shared with other processes through Redis. */
-  shared: boolean
-  plan: { limit?: number; remaining?: number; resetInMs?: number }
-}
 
 /** The user behind a token, as Knack reports it (`GET /v1/session/token`). */
 export interface KnackUser {

@@ -2,7 +2,7 @@
 // knack-session: Knack user sessions for Node backends, from Rust.
 
 const { KnackSession, RecordIterator } = require('./lib/session')
-const { KnackError, fromNative, invalid } = require('./lib/errors')
+const { KnackError, mapNative, invalid } = require('./lib/errors')
 const { MemoryStore, FileStore, RedisStore } = require('./lib/stores')
 const { closest } = require('./lib/options')
 const native = require('./lib/native')
@@ -23,7 +23,7 @@ function setLogLevel(level) {
   try {
     native.setLogLevel(level)
   } catch (e) {
-    throw fromNative(e)
+    throw mapNative(e)
   }
 }
 

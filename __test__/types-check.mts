@@ -81,6 +81,11 @@ async function main(): Promise<void> {
   const summary: PagingSummary | null = it.summary
   const all = await t.getAllRecords({ scene: 'scene_1', view: 'view_1', filters: [{ field: 'field_12', operator: 'is', value: 'New' }] })
   const allSummary: PagingSummary | null = all.summary
+  // PagingSummary and TransportStats are the binding's own types, re-exported by index.d.ts.
+  const known: number | undefined = allSummary?.totalRecords
+  const counts: number[] = allSummary ? [allSummary.pages, allSummary.received, allSummary.duplicates, allSummary.shortfall] : []
+  const ended: boolean | undefined = allSummary?.endedEarly || allSummary?.truncated || allSummary?.complete
+  void [known, counts, ended]
   const one: KnackRecord = await t.getRecord({ scene: 'scene_1', view: 'view_1', id: all[0].id })
   const created: Ticket = await t.createRecord<Ticket>({ scene: 'scene_1', view: 'view_2', data: { field_10: 'Help' } })
   const updated: KnackRecord = await t.updateRecord({ scene: 'scene_1', view: 'view_3', id: created.id, data: { field_13: 2 } })
@@ -105,6 +110,8 @@ async function main(): Promise<void> {
   await t.deleteRecords({ scene: 'scene_2', view: 'view_4', ids: [created.id] })
   const stats: TransportStats = t.stats()
   const left: number | undefined = stats.plan.remaining
+  const governor: [number, number, number, number, number | undefined, boolean] = [stats.requests, stats.retries, stats.rateLimited, stats.queued, stats.perSecond, stats.shared]
+  void governor
   t.resetDailyLimit()
   const secret = 'x'.repeat(32)
   const stores: TokenStore[] = [

@@ -1,24 +1,25 @@
 'use strict'
-// KnackError: the one error class of the package, with a stable `code`.
+// KnackError: the one error class of the package, with a stable `code` (lib/codes.js), and
+// mapNative: the one way an error from the native side becomes the KnackError the caller sees.
 
-const CODES = Object.freeze([
-  'KNACK_INVALID_ARGUMENT',
-  'KNACK_LOGIN_FAILED',
-  'KNACK_TOKEN_EXPIRED',
-  'KNACK_UNAUTHORIZED',
-  'KNACK_FORBIDDEN',
-  'KNACK_NOT_FOUND',
-  'KNACK_VALIDATION',
-  'KNACK_RATE_LIMITED',
-  'KNACK_DAILY_LIMIT',
-  'KNACK_SERVER_ERROR',
-  'KNACK_TIMEOUT',
-  'KNACK_NETWORK',
-  'KNACK_ABORTED',
-  'KNACK_BAD_RESPONSE',
-  'KNACK_STORE',
-  'KNACK_INTERNAL',
-])
+/**
+ * lib/codes.js, read when an error is made rather than at the top: lib/native.js makes its
+ * KNACK_INTERNAL errors here while it loads, and lib/codes.js asks lib/native.js for the list.
+ */
+let loaded = null
+function codes() {
+  if (loaded) return loaded
+  const c = require('./codes')
+  if (Object.isFrozen(c)) loaded = c // done loading (while it loads it holds INTERNAL only)
+  return c
+}
+
+let all = null
+/** Every code, the core's then INTERNAL (KnackError.codes). */
+function allCodes() {
+  all = all ?? Object.freeze(Object.values(codes()))
+  return all
+}
 
 /** The details a KnackError carries besides code and message (also what toJSON() shows). */
 const DETAILS = Object.freeze(['status', 'errors', 'retryAfterMs', 'attempts', 'outcome', 'request'])
@@ -52,7 +53,7 @@ class KnackError extends Error {
   }
 
   static get codes() {
-    return CODES
+    return allCodes()
   }
 
   /** `{ name, code, message, status?, errors?, retryAfterMs?, attempts?, outcome?, request? }`: no cause, no stack. */
@@ -77,10 +78,11 @@ const NAPI_ARG_CODES = new Set([
   'BigintExpected',
 ])
 
-/** Turn whatever the native layer threw into a KnackError (the message is a JSON payload). */
+/** Turn whatever the native layer threw into a KnackError (the message is a JSON payload). Callers use mapNative. */
 function fromNative(e) {
   if (e instanceof KnackError) return e
   const text = e && typeof e.message === 'string' ? e.message : ''
+  // The wire format of the core's errors: `{"code":"KNACK_...",...}` (a prefix, not a code).
   if (text.startsWith('{"code":"KNACK_')) {
     try {
       const p = JSON.parse(text)
@@ -90,18 +92,46 @@ function fromNative(e) {
     }
   }
   if (e && NAPI_ARG_CODES.has(e.code)) {
-    return new KnackError('KNACK_INVALID_ARGUMENT', text || 'invalid argument')
+    return new KnackError(codes().INVALID_ARGUMENT, text || 'invalid argument')
   }
-  return new KnackError('KNACK_INTERNAL', `knack-session internal error: ${text || String(e)}`, { cause: e })
+  return new KnackError(codes().INTERNAL, `knack-session internal error: ${text || String(e)}`, { cause: e })
+}
+
+/**
+ * KNACK_ABORTED with the signal's reason as `cause`. Keeps the message, `attempts`,
+ * `request` and `outcome` of the native error it wraps; without one (aborted before the call started)
+ * nothing was sent: attempts 0, outcome 'not-sent', and `request` when the caller knows it.
+ * @param {AbortSignal} signal
+ * @param {KnackError} [from] the native KNACK_ABORTED error
+ * @param {string} [request] the call's label, e.g. 'GET /pages/scene_1/views/view_1/records'
+ */
+function abortedError(signal, from, request) {
+  const details = from
+    ? { attempts: from.attempts, request: from.request ?? request, outcome: from.outcome }
+    : { attempts: 0, request, outcome: 'not-sent' }
+  const message = from && typeof from.message === 'string' && from.message ? from.message : 'the operation was aborted'
+  return new KnackError(codes().ABORTED, message, { ...details, cause: signal.reason })
+}
+
+/**
+ * The KnackError the caller sees for what a native call threw: its payload as a KnackError,
+ * and a KNACK_ABORTED caused by the caller's (aborted) `signal` with the signal's reason.
+ * @param {unknown} e
+ * @param {AbortSignal | null} [signal] the signal linked to the call, if any
+ */
+function mapNative(e, signal) {
+  const err = fromNative(e)
+  if (err.code === codes().ABORTED && signal && signal.aborted) return abortedError(signal, err)
+  return err
 }
 
 /** KNACK_INTERNAL: the package itself cannot work here (no fitting native binary). */
 function internal(message, cause) {
-  return new KnackError('KNACK_INTERNAL', message, cause === undefined ? undefined : { cause })
+  return new KnackError(codes().INTERNAL, message, cause === undefined ? undefined : { cause })
 }
 
 function invalid(message, cause) {
-  return new KnackError('KNACK_INVALID_ARGUMENT', message, cause === undefined ? undefined : { cause })
+  return new KnackError(codes().INVALID_ARGUMENT, message, cause === undefined ? undefined : { cause })
 }
 
 /** A printable message for anything thrown (never throws itself). */
@@ -114,4 +144,16 @@ function messageOf(e) {
   }
 }
 
-module.exports = { KnackError, fromNative, internal, invalid, messageOf, CODES, OUTCOMES }
+module.exports = {
+  KnackError,
+  mapNative,
+  fromNative,
+  abortedError,
+  internal,
+  invalid,
+  messageOf,
+  get CODES() {
+    return allCodes()
+  },
+  OUTCOMES,
+}

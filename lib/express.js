@@ -10,6 +10,7 @@
 //   app.use(knack.errors)
 
 const { KnackAuth, errorAnswer, publicUser, statusFor, refusal, bodyFields, formFields, BODY_LIMIT } = require('./http')
+const codes = require('./codes')
 const { KnackError } = require('./errors')
 
 function send(res, { status, headers, body }) {
@@ -60,12 +61,12 @@ async function readBody(req, kind) {
     const chunks = []
     for await (const chunk of req) {
       size += chunk.length
-      if (size > BODY_LIMIT) throw refusal('KNACK_INVALID_ARGUMENT', 'request body too large', 413)
+      if (size > BODY_LIMIT) throw refusal(codes.INVALID_ARGUMENT, 'request body too large', 413)
       chunks.push(chunk)
     }
     text = Buffer.concat(chunks).toString('utf8')
   }
-  if (text.length > BODY_LIMIT) throw refusal('KNACK_INVALID_ARGUMENT', 'request body too large', 413)
+  if (text.length > BODY_LIMIT) throw refusal(codes.INVALID_ARGUMENT, 'request body too large', 413)
   return bodyFields(text, kind)
 }
 
@@ -114,7 +115,7 @@ function knackSession(opts) {
   /** 401 JSON unless the request has a session. */
   middleware.required = function required(req, res, next) {
     if (req.knack) return next()
-    sendJson(res, 401, { error: { code: 'KNACK_UNAUTHORIZED', message: 'log in first' } })
+    sendJson(res, 401, { error: { code: codes.UNAUTHORIZED, message: 'log in first' } })
   }
 
   /** Same-origin and Content-Type checks for login and logout; resolves the body kind. */

@@ -7,47 +7,48 @@
 const crypto = require('node:crypto')
 const { performance } = require('node:perf_hooks')
 const { KnackSession } = require('./session')
+const codes = require('./codes')
 const { KnackError, invalid } = require('./errors')
 const options = require('./options')
 
 const STATUS = {
-  KNACK_INVALID_ARGUMENT: 400,
-  KNACK_LOGIN_FAILED: 401,
-  KNACK_TOKEN_EXPIRED: 401,
-  KNACK_UNAUTHORIZED: 401,
-  KNACK_FORBIDDEN: 403,
-  KNACK_NOT_FOUND: 404,
-  KNACK_VALIDATION: 422,
-  KNACK_RATE_LIMITED: 429,
-  KNACK_DAILY_LIMIT: 503,
-  KNACK_SERVER_ERROR: 502,
-  KNACK_BAD_RESPONSE: 502,
-  KNACK_NETWORK: 502,
-  KNACK_TIMEOUT: 504,
-  KNACK_ABORTED: 499,
-  KNACK_STORE: 500,
-  KNACK_INTERNAL: 500,
+  [codes.INVALID_ARGUMENT]: 400,
+  [codes.LOGIN_FAILED]: 401,
+  [codes.TOKEN_EXPIRED]: 401,
+  [codes.UNAUTHORIZED]: 401,
+  [codes.FORBIDDEN]: 403,
+  [codes.NOT_FOUND]: 404,
+  [codes.VALIDATION]: 422,
+  [codes.RATE_LIMITED]: 429,
+  [codes.DAILY_LIMIT]: 503,
+  [codes.SERVER_ERROR]: 502,
+  [codes.BAD_RESPONSE]: 502,
+  [codes.NETWORK]: 502,
+  [codes.TIMEOUT]: 504,
+  [codes.ABORTED]: 499,
+  [codes.STORE]: 500,
+  [codes.INTERNAL]: 500,
 }
 
 // What the browser is told for each code. Knack's and the OS's own words (paths, app id,
 // socket errors, whatever Knack echoed) go to the server log through onError only.
 const PUBLIC_MESSAGE = {
-  KNACK_INVALID_ARGUMENT: 'invalid request',
-  KNACK_LOGIN_FAILED: 'email or password incorrect',
-  KNACK_TOKEN_EXPIRED: 'the session has expired: log in again',
-  KNACK_UNAUTHORIZED: 'not logged in, or the session is no longer valid',
-  KNACK_FORBIDDEN: 'not allowed',
-  KNACK_NOT_FOUND: 'not found',
-  KNACK_VALIDATION: 'Knack refused the data',
-  KNACK_RATE_LIMITED: 'too many requests: try again later',
-  KNACK_DAILY_LIMIT: "the app's daily Knack API limit is used up: try again later",
-  KNACK_SERVER_ERROR: 'Knack had an error',
-  KNACK_BAD_RESPONSE: "Knack's answer was not understood",
-  KNACK_NETWORK: 'Knack could not be reached',
-  KNACK_TIMEOUT: 'Knack did not answer in time',
-  KNACK_ABORTED: 'the request was cancelled',
-  KNACK_STORE: 'internal error',
-  KNACK_INTERNAL: 'internal error',
+  [codes.INVALID_ARGUMENT]: 'invalid request',
+  [codes.LOGIN_FAILED]: 'email or password incorrect',
+  [codes.TOKEN_EXPIRED]: 'the session has expired: log in again',
+  [codes.UNAUTHORIZED]: 'not logged in, or the session is no longer valid',
+  [codes.FORBIDDEN]: 'not allowed',
+  [codes.NOT_FOUND]: 'not found',
+  [codes.VALIDATION]: 'Knack refused the data',
+  [codes.RATE_LIMITED]: 'too many requests: try again later',
+  [codes.DAILY_LIMIT]: "the app's daily Knack API limit is used up: try again later",
+  [codes.SERVER_ERROR]: 'Knack had an error',
+  [codes.BAD_RESPONSE]: "Knack's answer was not understood",
+  [codes.NETWORK]: 'Knack could not be reached',
+  [codes.TIMEOUT]: 'Knack did not answer in time',
+  [codes.ABORTED]: 'the request was cancelled',
+  [codes.STORE]: 'internal error',
+  [codes.INTERNAL]: 'internal error',
 }
 
 // Errors this module raises itself carry a message written for the browser, and some an
@@ -84,7 +85,7 @@ function validationMessage(e, redact) {
   if (typeof e.request === 'string' && m.startsWith(`${e.request}: `)) m = m.slice(e.request.length + 2)
   else m = m.replace(/^(GET|POST|PUT|DELETE|PATCH) \/\S*: /, '')
   m = scrub(m, redact).trim()
-  return m || PUBLIC_MESSAGE.KNACK_VALIDATION
+  return m || PUBLIC_MESSAGE[codes.VALIDATION]
 }
 
 /**
@@ -97,18 +98,18 @@ function validationMessage(e, redact) {
  * @param {{ redact?: string[] }} [opts] strings to cut out of Knack's validation messages (e.g. the app id)
  */
 function errorAnswer(err, opts = {}) {
-  const e = err instanceof KnackError ? err : new KnackError('KNACK_INTERNAL', 'internal error')
+  const e = err instanceof KnackError ? err : new KnackError(codes.INTERNAL, 'internal error')
   const status = statusFor(e)
   const redact = Array.isArray(opts.redact) ? opts.redact : []
   const headers = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
   if (typeof e.retryAfterMs === 'number' && Number.isFinite(e.retryAfterMs) && (status === 429 || status === 503)) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)))
   }
-  const code = typeof e.code === 'string' ? e.code : 'KNACK_INTERNAL'
+  const code = typeof e.code === 'string' ? e.code : codes.INTERNAL
   let message = PUBLIC_MESSAGE[code] ?? 'internal error'
   let errors
   if (e[PUBLIC] && typeof e.message === 'string') message = e.message
-  else if (code === 'KNACK_VALIDATION') {
+  else if (code === codes.VALIDATION) {
     message = validationMessage(e, redact)
     if (Array.isArray(e.errors)) {
       errors = e.errors.map((x) => {
@@ -339,7 +340,7 @@ function checkSessionOptions(sessionOpts, where) {
   try {
     options.sessionOptions(sessionOpts, 'restore')
   } catch (e) {
-    if (e instanceof KnackError && e.code === 'KNACK_INVALID_ARGUMENT') {
+    if (e instanceof KnackError && e.code === codes.INVALID_ARGUMENT) {
       const m = e.message.replace(/KnackSession\.\w+\(\) options/g, where)
       throw invalid(m.startsWith(where) ? m : `${where}: ${m}`)
     }
@@ -348,7 +349,7 @@ function checkSessionOptions(sessionOpts, where) {
 }
 
 // Codes of a token Knack (or the token's own claims) refused: remembered for refusedCacheMs.
-const REFUSED = new Set(['KNACK_UNAUTHORIZED', 'KNACK_TOKEN_EXPIRED', 'KNACK_INVALID_ARGUMENT'])
+const REFUSED = new Set([codes.UNAUTHORIZED, codes.TOKEN_EXPIRED, codes.INVALID_ARGUMENT])
 const TOKEN_CACHE_ENTRIES = 10_000
 const BODY_LIMIT = 65536
 
@@ -362,9 +363,9 @@ function report(onError, err, context) {
     // failures, and a KNACK_INVALID_ARGUMENT a route handler passed on (a bug in the app's
     // own call, e.g. a bad view key: the browser only sees "invalid request"). A warning goes
     // to the process's 'warning' listeners: by default one line on stderr.
-    const appBug = context.where === 'handler' && err instanceof KnackError && err.code === 'KNACK_INVALID_ARGUMENT' && !err[PUBLIC]
-    if (err instanceof KnackError && err.code !== 'KNACK_STORE' && statusFor(err) < 500 && !appBug) return
-    const code = err instanceof KnackError ? err.code : 'KNACK_INTERNAL'
+    const appBug = context.where === 'handler' && err instanceof KnackError && err.code === codes.INVALID_ARGUMENT && !err[PUBLIC]
+    if (err instanceof KnackError && err.code !== codes.STORE && statusFor(err) < 500 && !appBug) return
+    const code = err instanceof KnackError ? err.code : codes.INTERNAL
     const message = err && typeof err.message === 'string' ? err.message : String(err)
     process.emitWarning(`knack-session (${context.where}): ${message}`, { code })
   } catch (hookError) {
@@ -540,7 +541,7 @@ class KnackAuth {
     try {
       session = await KnackSession.restore(id, { ...this.#opts, onStoreError: (err) => this.#storeError(err, request) })
     } catch (e) {
-      if (!(e instanceof KnackError) || e.code !== 'KNACK_STORE') throw e
+      if (!(e instanceof KnackError) || e.code !== codes.STORE) throw e
       this.report(e, { where: 'restore', request })
       return { session: null, via: null, setCookie: this.clearCookie() }
     }
@@ -594,8 +595,8 @@ class KnackAuth {
     try {
       session = KnackSession.fromToken(token, this.#opts)
     } catch (e) {
-      if (e instanceof KnackError && e.code === 'KNACK_INVALID_ARGUMENT') {
-        const make = () => refusal('KNACK_INVALID_ARGUMENT', 'the Authorization header does not hold a Knack user token of this app', 400, e)
+      if (e instanceof KnackError && e.code === codes.INVALID_ARGUMENT) {
+        const make = () => refusal(codes.INVALID_ARGUMENT, 'the Authorization header does not hold a Knack user token of this app', 400, e)
         this.#refuse(hash, make)
         throw make()
       }
@@ -603,7 +604,7 @@ class KnackAuth {
     }
     const waitMs = this.#bucket.take()
     if (waitMs > 0) {
-      throw new KnackError('KNACK_RATE_LIMITED', 'too many new tokens to validate: the tokenValidation budget is spent', {
+      throw new KnackError(codes.RATE_LIMITED, 'too many new tokens to validate: the tokenValidation budget is spent', {
         retryAfterMs: waitMs,
         attempts: 0,
       })
@@ -643,7 +644,7 @@ class KnackAuth {
   checkSameOrigin(get, own, what) {
     const site = typeof get('sec-fetch-site') === 'string' ? get('sec-fetch-site').trim().toLowerCase() : undefined
     const raw = get('origin')
-    const refuse = () => refusal('KNACK_FORBIDDEN', `cross-site ${what} refused`, 403)
+    const refuse = () => refusal(codes.FORBIDDEN, `cross-site ${what} refused`, 403)
     if (raw !== undefined) {
       const origin = normaliseOrigin(raw)
       if (origin !== null && this.#allowedOrigins.has(origin)) return
@@ -663,15 +664,15 @@ class KnackAuth {
     if (type === 'application/json') return 'json'
     if (this.#allowFormLogin && type === 'application/x-www-form-urlencoded') return 'form'
     const wanted = this.#allowFormLogin ? 'application/json or application/x-www-form-urlencoded' : 'application/json'
-    throw refusal('KNACK_INVALID_ARGUMENT', `${what} takes Content-Type: ${wanted}`, 415)
+    throw refusal(codes.INVALID_ARGUMENT, `${what} takes Content-Type: ${wanted}`, 415)
   }
 
   /** Log in and save to the store. Resolves { session, setCookie }. */
   async login(body) {
-    if (!isObject(body)) throw refusal('KNACK_INVALID_ARGUMENT', 'the body must be { email, password, remember? }', 400)
+    if (!isObject(body)) throw refusal(codes.INVALID_ARGUMENT, 'the body must be { email, password, remember? }', 400)
     const { email, password, remember } = body
     if (typeof email !== 'string' || typeof password !== 'string' || email === '' || password === '') {
-      throw refusal('KNACK_INVALID_ARGUMENT', 'email and password are required', 400)
+      throw refusal(codes.INVALID_ARGUMENT, 'email and password are required', 400)
     }
     const session = await KnackSession.login({ ...this.#opts, email, password, remember: remember === true })
     return { session, setCookie: this.cookieFor(session) }
@@ -687,7 +688,7 @@ class KnackAuth {
       try {
         await session.logout()
       } catch (e) {
-        if (!(e instanceof KnackError) || e.code !== 'KNACK_STORE') throw e
+        if (!(e instanceof KnackError) || e.code !== codes.STORE) throw e
         this.report(e, { where: 'logout', request })
       }
     }
@@ -702,7 +703,7 @@ function bodyFields(text, kind) {
   try {
     return JSON.parse(text)
   } catch {
-    throw refusal('KNACK_INVALID_ARGUMENT', 'request body is not JSON', 400)
+    throw refusal(codes.INVALID_ARGUMENT, 'request body is not JSON', 400)
   }
 }
 

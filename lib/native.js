@@ -5,6 +5,7 @@
 // module replaces napi's message with one that names the platform, says what is missing and
 // how to build from source; napi's own load errors stay as `cause`. When the binary came
 // from a platform package, that package must have our version: a mismatch is refused.
+// lib/codes.js reads the error codes from what this module exports (see its load-order note).
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -154,6 +155,13 @@ function load() {
     throw explain(platform, e && e.cause ? e.cause : e)
   }
   checkVersion(platform)
+  if (typeof binding.errorCodes !== 'function') {
+    // lib/codes.js takes the error codes from the binding: one built from older sources has none.
+    throw internal(
+      `knack-session ${pkg.version} loaded a native binary built from older sources (it has no errorCodes()); ` +
+        'rebuild it (`npm run build`) or reinstall the package.',
+    )
+  }
   return binding
 }
 

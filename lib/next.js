@@ -11,6 +11,7 @@
 //     Response.json(await session.getRecords({ scene: 'scene_1', view: 'view_1' })))
 
 const { KnackAuth, errorAnswer, publicUser, refusal, bodyFields, BODY_LIMIT } = require('./http')
+const codes = require('./codes')
 const { KnackError } = require('./errors')
 
 function answer({ status, headers, body }) {
@@ -43,7 +44,7 @@ async function readText(request) {
     size += value.byteLength
     if (size > BODY_LIMIT) {
       reader.cancel().catch(() => {})
-      throw refusal('KNACK_INVALID_ARGUMENT', 'request body too large', 413)
+      throw refusal(codes.INVALID_ARGUMENT, 'request body too large', 413)
     }
     chunks.push(value)
   }
@@ -78,7 +79,7 @@ function createKnackAuth(opts) {
   function errorResponse(err, request, where = 'handler') {
     auth.report(err, { where, request })
     if (!(err instanceof KnackError)) {
-      return json(500, { error: { code: 'KNACK_INTERNAL', message: 'internal error' } })
+      return json(500, { error: { code: codes.INTERNAL, message: 'internal error' } })
     }
     return answer(errorAnswer(err, { redact: auth.redact }))
   }
@@ -94,7 +95,7 @@ function createKnackAuth(opts) {
       }
       if (!found.session) {
         const headers = found.setCookie ? { 'set-cookie': found.setCookie } : {}
-        return json(401, { error: { code: 'KNACK_UNAUTHORIZED', message: 'log in first' } }, headers)
+        return json(401, { error: { code: codes.UNAUTHORIZED, message: 'log in first' } }, headers)
       }
       try {
         return await handler(request, { ...context, session: found.session })

@@ -3,23 +3,7 @@
 // share it (so 30 concurrent calls on one signal do not trip MaxListenersExceededWarning);
 // it is removed when the last of those calls settles, so a long-lived signal collects nothing.
 
-const { KnackError, invalid } = require('./errors')
-
-/**
- * KNACK_ABORTED with the signal's reason as `cause`. Keeps the message, `attempts`,
- * `request` and `outcome` of the native error it wraps; without one (aborted before the call started)
- * nothing was sent: attempts 0, outcome 'not-sent', and `request` when the caller knows it.
- * @param {AbortSignal} signal
- * @param {KnackError} [from] the native KNACK_ABORTED error
- * @param {string} [request] the call's label, e.g. 'GET /pages/scene_1/views/view_1/records'
- */
-function abortedError(signal, from, request) {
-  const details = from
-    ? { attempts: from.attempts, request: from.request ?? request, outcome: from.outcome }
-    : { attempts: 0, request, outcome: 'not-sent' }
-  const message = from && typeof from.message === 'string' && from.message ? from.message : 'the operation was aborted'
-  return new KnackError('KNACK_ABORTED', message, { ...details, cause: signal.reason })
-}
+const { abortedError, invalid } = require('./errors')
 
 function checkSignal(signal) {
   if (signal === undefined || signal === null) return null
@@ -82,4 +66,5 @@ function link(signal, CancelHandle) {
   }
 }
 
+// abortedError is lib/errors.js's (mapNative makes it too); exported here as well, as before.
 module.exports = { checkSignal, link, abortedError }

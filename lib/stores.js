@@ -4,7 +4,7 @@
 // delete(id) is a store too (give `secret` in the session options then).
 
 const { NativeMemoryStore, NativeFileStore, NativeRedisStore, Sealer } = require('./native')
-const { fromNative, invalid } = require('./errors')
+const { mapNative, invalid } = require('./errors')
 const { storeOptions } = require('./options')
 
 // Module-private: a store's sealer, and a RedisStore's URL (it may hold a password) and
@@ -24,13 +24,13 @@ function makeSealer(secret, who) {
   try {
     return new Sealer(secrets(secret, who))
   } catch (e) {
-    throw fromNative(e)
+    throw mapNative(e)
   }
 }
 
 function wrap(promise) {
   return promise.catch((e) => {
-    throw fromNative(e)
+    throw mapNative(e)
   })
 }
 
@@ -68,7 +68,7 @@ class MemoryStore extends NativeBackedStore {
     try {
       native = new NativeMemoryStore(opts.maxEntries)
     } catch (e) {
-      throw fromNative(e)
+      throw mapNative(e)
     }
     const sealer = opts.secret === undefined ? Sealer.random() : makeSealer(opts.secret, 'MemoryStore')
     super(native, sealer)
@@ -93,7 +93,7 @@ class FileStore extends NativeBackedStore {
     try {
       native = new NativeFileStore(opts.dir)
     } catch (e) {
-      throw fromNative(e)
+      throw mapNative(e)
     }
     super(native, sealer)
   }
@@ -117,7 +117,7 @@ class RedisStore extends NativeBackedStore {
     try {
       native = new NativeRedisStore(opts.url, opts.prefix)
     } catch (e) {
-      throw fromNative(e)
+      throw mapNative(e)
     }
     super(native, sealer)
     REDIS_CONFIG.set(this, Object.freeze({ url: opts.url, prefix: opts.prefix }))
