@@ -64,6 +64,11 @@ export declare class NativeSession {
    * call of any session of this app goes to Knack.
    */
   resetDailyLimit(): void
+  /**
+   * Throw `KNACK_DAILY_LIMIT` (outcome not-sent) when Knack said at most `reserve` calls
+   * of the day remain: bulk calls check it before each item.
+   */
+  checkReserve(reserve: number): void
   /** Forget the session in this process: later calls fail with KNACK_UNAUTHORIZED. */
   logout(): void
   /** The token itself: the one deliberate way to read it. */
@@ -93,10 +98,34 @@ export declare class Sealer {
 }
 
 /**
+ * Check a list query and paging options as `openPager` would, before any request (for
+ * `records()`, which opens its pager on first use).
+ */
+export declare function checkListArgs(query: NativeQuery, paging: NativePagingOptions): void
+
+/**
+ * Check session options as `login`/`fromToken` would, without making a session (for
+ * `restore()`, which may find nothing to restore: bad options are refused all the same).
+ */
+export declare function checkSessionOptions(opts: NativeOptions): void
+
+/**
  * Every error code the core can give, as JS `KnackError.code` spells it (the facade adds
  * `KNACK_INTERNAL`, its own, for a binding that cannot load).
  */
 export declare function errorCodes(): Array<string>
+
+/**
+ * The one session-id rule (16-128 letters, digits, '-' and '_'), for `restore()` and the
+ * middleware's cookies.
+ */
+export declare function isSessionId(id: string): boolean
+
+/**
+ * The one secret-length rule (at least 32 characters), for store secrets and the
+ * middleware's cookie secret.
+ */
+export declare function isStrongSecret(secret: string): boolean
 
 /** Session options, flattened by the facade. */
 export interface NativeOptions {
@@ -105,14 +134,11 @@ export interface NativeOptions {
   timeoutMs?: number
   deadlineMs?: number
   retries?: number
-  /** Requests per second; 0 turns the governor off. */
-  rateLimit?: number
+  /** `false`: governor off; `true` or absent: the default; an object: its settings. */
+  rateLimit?: boolean | NativeRateLimit
   proxy?: string
   maxBodyBytes?: number
   remember?: boolean
-  /** Share the rate limit with every process through this Redis. */
-  rateLimitRedis?: string
-  rateLimitRedisPrefix?: string
 }
 
 /** Options of `records()` / `getAllRecords()`. */
@@ -133,6 +159,17 @@ export interface NativeQuery {
   sortOrder?: string
   format?: string
   parentRecordId?: string
+}
+
+/**
+ * `rateLimit: { perSecond?, redis?, prefix? }`, as JS gives it (a RedisStore already
+ * turned into its URL and prefix by the facade).
+ */
+export interface NativeRateLimit {
+  perSecond?: number
+  /** Share the rate limit with every process through this Redis. */
+  redis?: string
+  prefix?: string
 }
 
 /** What an iteration over pages saw. */

@@ -28,7 +28,7 @@ function wasAttempted(error) {
  * item reached Knack (`attempted`) and what it did there (`outcome`); items never sent
  * (stopped by the daily limit, the reserve or an abort; refused by the checks) are
  * `attempted: false, outcome: 'not-sent'`.
- * @param {object} native the NativeSession (its stats() tell the plan's remaining calls)
+ * @param {object} native the NativeSession (checkReserve() applies the plan reserve)
  * @param {object} a the checked bulk args
  * @param {unknown[]} items
  * @param {'create' | 'update' | 'delete'} kind
@@ -38,6 +38,18 @@ function wasAttempted(error) {
 async function bulk(native, a, items, kind, send, ctx) {
   const concurrency = a.concurrency ?? 4
   const reserve = a.reserve ?? 0
+  // The reserve rule is the core's (the plan quota): one check per item, none in JS. A bad
+  // reserve is refused here, before any item; a reserve already reached stops the first item.
+  const reserveStop = () => {
+    try {
+      native.checkReserve(reserve)
+      return null
+    } catch (e) {
+      return mapNative(e)
+    }
+  }
+  const first = reserveStop()
+  if (first && first.code === codes.INVALID_ARGUMENT) throw first
   const onProgress = a.onProgress
   const signal = a.signal ?? null
   const { handle, dispose } = link(signal, CancelHandle)
@@ -78,16 +90,7 @@ async function bulk(native, a, items, kind, send, ctx) {
       const i = next++
       if (i >= items.length) return
       if (!stop && signal && signal.aborted) stop = abortedError(signal)
-      if (!stop && reserve > 0) {
-        const rem = native.stats().plan.remaining
-        if (rem !== null && rem !== undefined && rem <= reserve) {
-          stop = new KnackError(
-            codes.DAILY_LIMIT,
-            `stopped: only ${rem} API calls of the daily plan remain (reserve ${reserve})`,
-            { attempts: 0, outcome: 'not-sent' },
-          )
-        }
-      }
+      if (!stop && reserve > 0) stop = reserveStop()
       if (stop) {
         skip(i)
         report()

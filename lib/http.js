@@ -9,6 +9,7 @@ const { performance } = require('node:perf_hooks')
 const { KnackSession } = require('./session')
 const codes = require('./codes')
 const { KnackError, invalid } = require('./errors')
+const { isStrongSecret } = require('./native')
 const options = require('./options')
 
 const STATUS = {
@@ -431,7 +432,7 @@ class KnackAuth {
     checkKnownKeys(opts, [...MIDDLEWARE_KEYS, ...sessionKeys.filter((k) => !MIDDLEWARE_KEYS.includes(k))], where)
     if (typeof opts.appId !== 'string' || opts.appId === '') throw invalid(`${where}: appId must be a non-empty string`)
     const secrets = Array.isArray(opts.secret) ? opts.secret : [opts.secret]
-    if (!secrets.length || secrets.some((s) => typeof s !== 'string' || s.length < 32)) {
+    if (!secrets.length || secrets.some((s) => typeof s !== 'string' || !isStrongSecret(s))) {
       throw invalid(`${where}: secret must be at least 32 characters: it signs the session cookie`)
     }
     this.#cookie = checkCookie(opts.cookie, where)

@@ -103,7 +103,16 @@ const func = rule((v, key) => {
 
 const signal = rule((v) => checkSignal(v))
 
-/** A whole number in [min, max] (max defaults to Number.MAX_SAFE_INTEGER). */
+/**
+ * A number for the core: its bounds are the core's (constants on the core types, checked by
+ * the binding), so JS checks only that it is a number.
+ */
+const number = rule((v, key) => {
+  if (typeof v !== 'number') throw invalid(`${key} must be a whole number, got ${describe(v)}`)
+  return v
+})
+
+/** A whole number in [min, max] (max defaults to Number.MAX_SAFE_INTEGER): for options only JS uses. */
 function whole(min, max = Number.MAX_SAFE_INTEGER) {
   const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`
   return rule((v, key) => {
@@ -133,8 +142,6 @@ function describe(v) {
   if (Array.isArray(v)) return 'an array'
   return `a ${typeof v}`
 }
-
-const DAY_MS = 86_400_000
 
 // ---------------------------------------------------------------------------------------
 // JSON payloads (data, filters): serialised here, so nothing JSON cannot carry reaches Rust.
@@ -238,7 +245,7 @@ const secret = rule((v, key) => {
 })
 
 const RATE_LIMIT_SPEC = {
-  perSecond: whole(1, 10_000),
+  perSecond: number,
   redis: rule((v, key) => {
     if (typeof v === 'string') return { url: v }
     const cfg = typeof v === 'object' ? lazyStores().redisConfigOf(v) : null
@@ -248,16 +255,18 @@ const RATE_LIMIT_SPEC = {
   prefix: string,
 }
 
-/** rateLimit: false (off) | true/absent (default) | { perSecond?, redis?, prefix? } -> native fields. */
+/**
+ * rateLimit: false (off) | true/absent (default) | { perSecond?, redis?, prefix? }, in the
+ * same shape for the binding; a RedisStore given as `redis` becomes its URL and prefix.
+ */
 const rateLimit = rule((v) => {
-  if (v === false) return { rateLimit: 0 }
-  if (v === true) return {}
+  if (typeof v === 'boolean') return v
   if (!isObject(v)) throw invalid('rateLimit must be false or { perSecond?, redis?, prefix? }')
   const rl = parse(v, RATE_LIMIT_SPEC, 'rateLimit', {}, 'rateLimit.')
-  const out = { rateLimit: rl.perSecond }
+  const out = { perSecond: rl.perSecond }
   if (rl.redis) {
-    out.rateLimitRedis = rl.redis.url
-    out.rateLimitRedisPrefix = rl.prefix ?? rl.redis.prefix
+    out.redis = rl.redis.url
+    out.prefix = rl.prefix ?? rl.redis.prefix
   }
   return out
 })
@@ -266,12 +275,12 @@ const rateLimit = rule((v) => {
 const SESSION_SPEC = {
   appId: required(nonEmptyString),
   baseUrl: string,
-  timeoutMs: whole(1, DAY_MS),
-  deadlineMs: whole(1, DAY_MS),
-  retries: whole(0, 20),
+  timeoutMs: number,
+  deadlineMs: number,
+  retries: number,
   rateLimit,
   proxy: string,
-  maxBodyBytes: whole(1024, 4_294_967_296),
+  maxBodyBytes: number,
   maxPayloadBytes: whole(1),
   remember: boolean,
   store,
@@ -291,19 +300,16 @@ const LOGIN_SPEC = {
 
 /** Native option fields, in the shape NativeOptions declares (nothing else crosses). */
 function nativeFields(o) {
-  const rl = o.rateLimit ?? {}
   return {
     appId: o.appId,
     baseUrl: o.baseUrl,
     timeoutMs: o.timeoutMs,
     deadlineMs: o.deadlineMs,
     retries: o.retries,
-    rateLimit: rl.rateLimit,
+    rateLimit: o.rateLimit,
     proxy: o.proxy,
     maxBodyBytes: o.maxBodyBytes,
     remember: o.remember,
-    rateLimitRedis: rl.rateLimitRedis,
-    rateLimitRedisPrefix: rl.rateLimitRedisPrefix,
   }
 }
 
@@ -336,8 +342,8 @@ const VIEW = { scene: required(nonEmptyString), view: required(nonEmptyString), 
 const QUERY_SPEC = {
   ...VIEW,
   parentRecordId: string,
-  page: whole(1, 1e9),
-  rowsPerPage: whole(1, 1000),
+  page: number,
+  rowsPerPage: number,
   filters,
   sortField: string,
   sortOrder: oneOf(['asc', 'desc']),
@@ -346,8 +352,8 @@ const QUERY_SPEC = {
 
 const PAGING_SPEC = {
   ...QUERY_SPEC,
-  maxRecords: whole(1, 1e15),
-  prefetchPages: whole(1, 64),
+  maxRecords: number,
+  prefetchPages: number,
   strict: boolean,
 }
 
@@ -356,7 +362,7 @@ const array = rule((v, key) => {
   return v
 })
 
-const BULK = { ...VIEW, concurrency: whole(1, 64), reserve: whole(0), onProgress: func }
+const BULK = { ...VIEW, concurrency: whole(1, 64), reserve: number, onProgress: func }
 
 const SPECS = {
   getRecords: QUERY_SPEC,
@@ -404,7 +410,7 @@ function bulkItem(kind, item, index, ctx) {
 // Stores
 
 const STORE_SPECS = {
-  MemoryStore: { maxEntries: whole(1), secret },
+  MemoryStore: { maxEntries: number, secret },
   FileStore: { dir: required(nonEmptyString), secret: required(secret) },
   RedisStore: { url: required(nonEmptyString), secret: required(secret), prefix: string },
 }

@@ -2,7 +2,7 @@
 // Record data: Rust hands it over as JSON text, parsed here without holding the event loop
 // (parseFair), and the page-by-page iteration of a view (RecordIterator, openRecords).
 
-const { CancelHandle } = require('./native')
+const { CancelHandle, checkListArgs } = require('./native')
 const { abortedError, mapNative } = require('./errors')
 const { link } = require('./signal')
 const { nativeQuery, pagingOptions } = require('./native-args')
@@ -79,6 +79,12 @@ class RecordIterator {
 function openRecords(native, a) {
   const query = nativeQuery(a)
   const paging = pagingOptions(a)
+  // The pager opens on first use; its arguments are refused now, before any request.
+  try {
+    checkListArgs(query, paging)
+  } catch (e) {
+    throw mapNative(e)
+  }
   const signal = a.signal ?? null
   return new RecordIterator(async () => {
     const { handle, dispose } = link(signal, CancelHandle)

@@ -5,7 +5,7 @@
 // retry, rate and token logic lives in Rust.
 
 const util = require('node:util')
-const { NativeSession, CancelHandle } = require('./native')
+const { NativeSession, CancelHandle, isSessionId, checkSessionOptions } = require('./native')
 const { sealerFor } = require('./stores')
 const codes = require('./codes')
 const { KnackError, mapNative, invalid } = require('./errors')
@@ -17,7 +17,6 @@ const { RecordIterator, openRecords, parseFair } = require('./records')
 const bulk = require('./bulk')
 
 const INTERNAL = Symbol('knack-session.internal')
-const SESSION_ID = /^[A-Za-z0-9_-]{16,128}$/
 
 /** Run a native async call with the caller's AbortSignal; map errors to KnackError. */
 async function call(signal, fn) {
@@ -79,9 +78,14 @@ class KnackSession {
   static async restore(id, opts) {
     if (typeof id !== 'string') throw invalid('id must be a string')
     const o = sessionOptions(opts, 'restore')
+    try {
+      checkSessionOptions(o.native)
+    } catch (e) {
+      throw mapNative(e)
+    }
     const store = storeOf(o.store)
     const sealer = sealerFor(store, o.secret)
-    if (!SESSION_ID.test(id)) return null
+    if (!isSessionId(id)) return null
     const n = await readSession(store, sealer, id, o)
     if (n === null) return null
     const session = new KnackSession(INTERNAL, n, store, o)

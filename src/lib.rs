@@ -188,6 +188,20 @@ impl NativeSession {
         self.inner.app().quota.clear();
     }
 
+    /// Throw `KNACK_DAILY_LIMIT` (outcome not-sent) when Knack said at most `reserve` calls
+    /// of the day remain: bulk calls check it before each item.
+    #[napi]
+    pub fn check_reserve(&self, reserve: f64) -> Result<()> {
+        let reserve = knack_client::Bound::new("reserve", 0, 1_000_000_000_000_000)
+            .check(reserve)
+            .map_err(to_napi)?;
+        self.inner
+            .app()
+            .quota
+            .check_reserve(reserve)
+            .map_err(to_napi)
+    }
+
     /// Forget the session in this process: later calls fail with KNACK_UNAUTHORIZED.
     #[napi]
     pub fn logout(&self) {
@@ -433,4 +447,33 @@ pub fn error_codes() -> Vec<&'static str> {
         .iter()
         .map(|c| c.as_str())
         .collect()
+}
+
+/// The one session-id rule (16-128 letters, digits, '-' and '_'), for `restore()` and the
+/// middleware's cookies.
+#[napi]
+pub fn is_session_id(id: String) -> bool {
+    knack_client::is_session_id(&id)
+}
+
+/// The one secret-length rule (at least 32 characters), for store secrets and the
+/// middleware's cookie secret.
+#[napi]
+pub fn is_strong_secret(secret: String) -> bool {
+    knack_client::is_strong_secret(&secret)
+}
+
+/// Check session options as `login`/`fromToken` would, without making a session (for
+/// `restore()`, which may find nothing to restore: bad options are refused all the same).
+#[napi]
+pub fn check_session_options(opts: NativeOptions) -> Result<()> {
+    opts.to_config().map(drop).map_err(to_napi)
+}
+
+/// Check a list query and paging options as `openPager` would, before any request (for
+/// `records()`, which opens its pager on first use).
+#[napi]
+pub fn check_list_args(query: NativeQuery, paging: NativePagingOptions) -> Result<()> {
+    query.to_query()?.prepare().map_err(to_napi)?;
+    options::paging(paging).map(drop).map_err(to_napi)
 }

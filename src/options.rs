@@ -1,8 +1,9 @@
-//! Options as they arrive from the JS facade, checked and turned into core types.
+//! Options as they arrive from the JS facade, turned into core types. Every bound is the
+//! core's (`CallPolicy::TIMEOUT_MS`, `ListQuery::ROWS_PER_PAGE`, ...): this file applies them.
 
-use knack_client::Error;
-use knack_client::SessionConfig;
+use knack_client::{AppOptions, CallPolicy, Error, PagingOptions, RetryPolicy, SessionConfig};
 use knack_client::{ListQuery, ViewRef};
+use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use std::time::Duration;
 
@@ -14,51 +15,52 @@ pub struct NativeOptions {
     pub timeout_ms: Option<f64>,
     pub deadline_ms: Option<f64>,
     pub retries: Option<f64>,
-    /// Requests per second; 0 turns the governor off.
-    pub rate_limit: Option<f64>,
+    /// `false`: governor off; `true` or absent: the default; an object: its settings.
+    pub rate_limit: Option<Either<bool, NativeRateLimit>>,
     pub proxy: Option<String>,
     pub max_body_bytes: Option<f64>,
     pub remember: Option<bool>,
+}
+
+/// `rateLimit: { perSecond?, redis?, prefix? }`, as JS gives it (a RedisStore already
+/// turned into its URL and prefix by the facade).
+#[napi(object, object_to_js = false)]
+pub struct NativeRateLimit {
+    pub per_second: Option<f64>,
     /// Share the rate limit with every process through this Redis.
-    pub rate_limit_redis: Option<String>,
-    pub rate_limit_redis_prefix: Option<String>,
+    pub redis: Option<String>,
+    pub prefix: Option<String>,
 }
-
-fn whole(what: &str, v: f64, min: f64, max: f64) -> Result<u64, Error> {
-    if !v.is_finite() || v.fract() != 0.0 || v < min || v > max {
-        return Err(Error::invalid(format!(
-            "{what} must be a whole number from {min} to {max}, got {v}"
-        )));
-    }
-    Ok(v as u64)
-}
-
-const DAY_MS: f64 = 86_400_000.0;
 
 impl NativeOptions {
     pub fn to_config(&self) -> Result<SessionConfig, Error> {
         let mut c = SessionConfig::new(&self.app_id, self.base_url.as_deref())?;
         if let Some(t) = self.timeout_ms {
-            c.policy.timeout = Duration::from_millis(whole("timeoutMs", t, 1.0, DAY_MS)?);
+            c.policy.timeout = Duration::from_millis(CallPolicy::TIMEOUT_MS.check(t)?);
         }
         if let Some(t) = self.deadline_ms {
-            c.policy.deadline = Some(Duration::from_millis(whole("deadlineMs", t, 1.0, DAY_MS)?));
+            c.policy.deadline = Some(Duration::from_millis(CallPolicy::DEADLINE_MS.check(t)?));
         }
         if let Some(r) = self.retries {
-            c.policy.retry.max_attempts = whole("retries", r, 0.0, 20.0)? as u32 + 1;
+            c.policy.retry.max_attempts = RetryPolicy::RETRIES.check(r)? as u32 + 1;
         }
-        if let Some(r) = self.rate_limit {
-            let n = whole("rateLimit.perSecond", r, 0.0, 10_000.0)? as u32;
-            c.app.rate_limit = Some(if n == 0 { None } else { Some(n) });
-        }
-        if let Some(url) = &self.rate_limit_redis {
-            c.app.shared_redis = Some((url.clone(), self.rate_limit_redis_prefix.clone()));
+        match &self.rate_limit {
+            None | Some(Either::A(true)) => {}
+            Some(Either::A(false)) => c.app.rate_limit = Some(None),
+            Some(Either::B(rl)) => {
+                if let Some(n) = rl.per_second {
+                    c.app.rate_limit = Some(Some(AppOptions::PER_SECOND.check(n)? as u32));
+                }
+                if let Some(url) = &rl.redis {
+                    c.app.shared_redis = Some((url.clone(), rl.prefix.clone()));
+                }
+            }
         }
         if let Some(p) = &self.proxy {
             c.app.proxy = Some(p.clone());
         }
         if let Some(b) = self.max_body_bytes {
-            c.policy.max_body_bytes = whole("maxBodyBytes", b, 1024.0, 4_294_967_296.0)? as usize;
+            c.policy.max_body_bytes = CallPolicy::MAX_BODY_BYTES.check(b)? as usize;
         }
         Ok(c)
     }
@@ -83,13 +85,13 @@ impl NativeQuery {
         let map = crate::to_napi;
         let page = self
             .page
-            .map(|p| whole("page", p, 1.0, 1e9))
+            .map(|p| ListQuery::PAGE.check(p))
             .transpose()
             .map_err(map)?
             .map(|p| p as u32);
         let rows_per_page = self
             .rows_per_page
-            .map(|p| whole("rowsPerPage", p, 1.0, 1000.0))
+            .map(|p| ListQuery::ROWS_PER_PAGE.check(p))
             .transpose()
             .map_err(map)?
             .map(|p| p as u32);
@@ -110,13 +112,13 @@ impl NativeQuery {
 }
 
 /// Paging options, checked.
-pub fn paging(o: crate::NativePagingOptions) -> Result<knack_client::PagingOptions, Error> {
-    let mut p = knack_client::PagingOptions::default();
+pub fn paging(o: crate::NativePagingOptions) -> Result<PagingOptions, Error> {
+    let mut p = PagingOptions::default();
     if let Some(m) = o.max_records {
-        p.max_records = Some(whole("maxRecords", m, 0.0, 1e15)?);
+        p.max_records = Some(PagingOptions::MAX_RECORDS.check(m)?);
     }
     if let Some(n) = o.prefetch_pages {
-        p.prefetch = whole("prefetchPages", n, 1.0, 64.0)? as usize;
+        p.prefetch = PagingOptions::PREFETCH_PAGES.check(n)? as usize;
     }
     p.strict = o.strict.unwrap_or(false);
     Ok(p)

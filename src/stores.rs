@@ -111,12 +111,7 @@ impl NativeMemoryStore {
     pub fn new(max_entries: Option<f64>) -> Result<Self> {
         let max = match max_entries {
             None => knack_client::DEFAULT_MAX_ENTRIES,
-            Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 => n as usize,
-            Some(_) => {
-                return Err(crate::invalid(
-                    "maxEntries must be a whole number of at least 1",
-                ))
-            }
+            Some(n) => MemoryStore::MAX_ENTRIES.check(n).map_err(to_napi)? as usize,
         };
         Ok(NativeMemoryStore {
             inner: Arc::new(MemoryStore::new(max)),

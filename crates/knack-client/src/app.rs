@@ -3,6 +3,7 @@
 //! and the metadata cache, kept in a registry while sessions use it. Sessions are cheap
 //! handles that point at it; `transport::send` runs requests through it.
 
+use crate::bounds::Bound;
 use crate::error::{Error, Result};
 use crate::governor::{Governor, DEFAULT_PER_SECOND};
 use crate::quota::PlanQuota;
@@ -25,6 +26,11 @@ pub struct AppOptions {
     pub proxy: Option<String>,
     /// Share the governor's window through Redis: (URL, key prefix).
     pub shared_redis: Option<(String, Option<String>)>,
+}
+
+impl AppOptions {
+    /// Requests per second of the governor (`rateLimit: false` turns it off).
+    pub const PER_SECOND: Bound = Bound::new("rateLimit.perSecond", 1, 10_000);
 }
 
 /// A snapshot of an app's shared state, readable from JS.
@@ -144,7 +150,7 @@ impl App {
         if current.as_ref() == Some(wanted) {
             return Ok(());
         }
-        let conn = crate::store::redis::RedisConn::new(&wanted.0)?;
+        let conn = crate::store::redis::RedisConn::shared(&wanted.0)?;
         let limiter =
             crate::governor::redis::RedisLimiter::new(conn, wanted.1.as_deref(), &self.app_id)?;
         self.governor.set_shared(Some(Arc::new(limiter)));

@@ -6,6 +6,7 @@
 //! each attempt.
 
 mod app;
+mod bounds;
 mod classify;
 mod error;
 mod filters;
@@ -29,16 +30,19 @@ mod views;
 // The curated surface: what the binding (`src/`) and users of the core need. Everything else
 // is crate-private; the fuzz targets and hygiene tests reach parsers through `internals`.
 pub use app::{AppOptions, AppStats};
+pub use bounds::Bound;
 pub use error::{Error, ErrorCode, FieldError, Result};
 pub use log::{level_named as log_level_named, set_level as set_log_level, Level as LogLevel};
 pub use outcome::Outcome;
 pub use paging::{Pager, PagingOptions, PagingSummary};
 pub use quota::PlanSnapshot;
 pub use retry::RetryPolicy;
-pub use sealed::KeyRing;
+pub use sealed::{is_strong_secret, KeyRing, MIN_SECRET_LEN};
 pub use secret::Secret;
 pub use session::{CallOptions, Session, SessionConfig, SessionState, UserInfo};
-pub use store::{FileStore, MemoryStore, RedisConn, RedisStore, DEFAULT_MAX_ENTRIES};
+pub use store::{
+    is_session_id, FileStore, MemoryStore, RedisConn, RedisStore, DEFAULT_MAX_ENTRIES,
+};
 pub use token::to_millis;
 pub use tokio_util::sync::CancellationToken;
 pub use transport::CallPolicy;

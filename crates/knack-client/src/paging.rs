@@ -6,6 +6,7 @@
 //! `total_records` promised more, ids seen twice are dropped, and the shortfall between the
 //! promised and the received count is reported (or an error with `strict`).
 
+use crate::bounds::Bound;
 use crate::error::{Error, Result};
 use crate::response::{self, RawRecord};
 use crate::session::{CallOptions, Session};
@@ -29,6 +30,11 @@ pub struct PagingOptions {
     pub prefetch: usize,
     /// Fail with `KNACK_BAD_RESPONSE` on a shortfall or duplicate ids instead of reporting.
     pub strict: bool,
+}
+
+impl PagingOptions {
+    pub const MAX_RECORDS: Bound = Bound::new("maxRecords", 1, 1_000_000_000_000_000);
+    pub const PREFETCH_PAGES: Bound = Bound::new("prefetchPages", 1, 64);
 }
 
 impl Default for PagingOptions {

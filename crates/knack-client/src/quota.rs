@@ -50,6 +50,22 @@ impl PlanQuota {
         }
     }
 
+    /// Refuse to start another call when Knack said at most `reserve` calls of the day
+    /// remain: bulk calls keep that many for the rest of the app (`reserve`).
+    pub fn check_reserve(&self, reserve: u64) -> Result<()> {
+        let remaining = self.lock().remaining;
+        match remaining {
+            Some(rem) if reserve > 0 && rem <= reserve => Err(Error::new(
+                ErrorCode::DailyLimit,
+                format!(
+                    "stopped: only {rem} API calls of the daily plan remain (reserve {reserve})"
+                ),
+            )
+            .with_outcome(crate::outcome::Outcome::NotSent)),
+            _ => Ok(()),
+        }
+    }
+
     /// Fail fast when the plan is known to be spent; forget it once the reset has passed.
     /// Every `REPROBE_EVERY` one call goes through anyway, as a probe.
     pub fn check(&self) -> Result<()> {
@@ -132,6 +148,34 @@ impl PlanQuota {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bulk_reserve_stops_calls_once_knack_says_that_few_remain() {
+        // (remaining Knack announced, reserve) -> allowed
+        let table = [
+            (None, 100, true),
+            (Some(500), 100, true),
+            (Some(101), 100, true),
+            (Some(100), 100, false),
+            (Some(3), 100, false),
+            (Some(0), 0, true), // no reserve: the spent latch (check) decides, not this
+        ];
+        for (remaining, reserve, allowed) in table {
+            let q = PlanQuota::default();
+            q.observe(Some(1000), remaining, None);
+            let r = q.check_reserve(reserve);
+            assert_eq!(r.is_ok(), allowed, "{remaining:?} {reserve}");
+            if let Err(e) = r {
+                assert_eq!(e.code(), "KNACK_DAILY_LIMIT");
+                assert_eq!(e.outcome(), crate::outcome::Outcome::NotSent);
+                assert!(
+                    e.message.contains(&format!("reserve {reserve}")),
+                    "{}",
+                    e.message
+                );
+            }
+        }
+    }
 
     #[test]
     fn spent_plan_fails_fast_until_reset() {

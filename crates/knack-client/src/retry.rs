@@ -1,6 +1,7 @@
 //! How many attempts a request gets and how long to wait between them. Whether an attempt
 //! is retried at all is decided by `classify`.
 
+use crate::bounds::Bound;
 use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,9 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Retries after the first attempt (`max_attempts - 1`).
+    pub const RETRIES: Bound = Bound::new("retries", 0, 20);
+
     /// Jittered exponential backoff before attempt `attempt + 1`: a random point in the
     /// upper half of `base * 2^(attempt-1)`, capped at `max_delay`.
     pub fn backoff(&self, attempt: u32) -> Duration {

@@ -38,6 +38,12 @@ fn derive(secret: &[u8]) -> Aes256Gcm {
     Aes256Gcm::new(key.as_ref().into())
 }
 
+/// The one secret-length rule: at least `MIN_SECRET_LEN` characters (Unicode scalar values,
+/// not bytes or UTF-16 units). Store secrets and the middleware's cookie secret both use it.
+pub fn is_strong_secret(s: &str) -> bool {
+    s.chars().count() >= MIN_SECRET_LEN
+}
+
 impl KeyRing {
     /// From one or more secrets (each at least 32 characters).
     pub fn new(secrets: &[Secret]) -> Result<KeyRing> {
@@ -47,7 +53,7 @@ impl KeyRing {
             ));
         }
         for s in secrets {
-            if s.expose().chars().count() < MIN_SECRET_LEN {
+            if !is_strong_secret(s.expose()) {
                 return Err(Error::invalid(format!(
                     "secret must be at least {MIN_SECRET_LEN} characters (e.g. crypto.randomBytes(32).toString('hex'))"
                 )));

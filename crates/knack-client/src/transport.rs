@@ -5,6 +5,7 @@
 //! wrap a whole operation (see `guard`).
 
 use crate::app::App;
+use crate::bounds::{Bound, DAY_MS};
 use crate::classify::{classify, Ending, Facts, Next, Wait};
 use crate::error::{Error, ErrorCode, Result};
 use crate::klog;
@@ -35,6 +36,12 @@ pub struct CallPolicy {
     pub deadline: Option<Duration>,
     pub retry: RetryPolicy,
     pub max_body_bytes: usize,
+}
+
+impl CallPolicy {
+    pub const TIMEOUT_MS: Bound = Bound::new("timeoutMs", 1, DAY_MS);
+    pub const DEADLINE_MS: Bound = Bound::new("deadlineMs", 1, DAY_MS);
+    pub const MAX_BODY_BYTES: Bound = Bound::new("maxBodyBytes", 1024, 4_294_967_296);
 }
 
 impl Default for CallPolicy {

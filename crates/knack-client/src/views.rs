@@ -1,5 +1,6 @@
 //! View-based record requests: `/pages/{scene}/views/{view}/records[/{id}]`.
 
+use crate::bounds::Bound;
 use crate::error::{Error, ErrorCode, Result};
 use crate::filters;
 use crate::outcome::Outcome;
@@ -61,18 +62,17 @@ pub struct PreparedQuery {
 }
 
 impl ListQuery {
+    pub const PAGE: Bound = Bound::new("page", 1, 1_000_000_000);
+    pub const ROWS_PER_PAGE: Bound = Bound::new("rowsPerPage", 1, MAX_ROWS_PER_PAGE as u64);
+
     pub fn prepare(&self) -> Result<PreparedQuery> {
         self.view.check()?;
-        if self.page == Some(0) {
-            return Err(Error::invalid("page must be 1 or more"));
+        if let Some(p) = self.page {
+            Self::PAGE.check(f64::from(p))?;
         }
         let mut params = Vec::new();
         if let Some(r) = self.rows_per_page {
-            if r == 0 || r > MAX_ROWS_PER_PAGE {
-                return Err(Error::invalid(format!(
-                    "rowsPerPage must be between 1 and {MAX_ROWS_PER_PAGE}, got {r}"
-                )));
-            }
+            Self::ROWS_PER_PAGE.check(f64::from(r))?;
             params.push(format!("rows_per_page={r}"));
         }
         if let Some(f) = &self.filters {

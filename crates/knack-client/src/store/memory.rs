@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
 
+impl MemoryStore {
+    pub const MAX_ENTRIES: crate::Bound = crate::Bound::new("maxEntries", 1, 1_000_000_000_000);
+}
+
 #[derive(Debug)]
 struct Entry {
     value: String,

@@ -13,12 +13,17 @@ use crate::error::{Error, Result};
 
 /// A session id as stores accept it: 16-128 characters of `A-Z a-z 0-9 - _` (safe as a file
 /// name and a Redis key part).
-pub fn check_id(id: &str) -> Result<()> {
-    if (16..=128).contains(&id.len())
+/// The one session-id rule: 16-128 characters of letters, digits, '-' and '_' (the ids this
+/// package makes are 43). Stores, `restore()` and the middleware's cookies all use it.
+pub fn is_session_id(id: &str) -> bool {
+    (16..=128).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+}
+
+pub fn check_id(id: &str) -> Result<()> {
+    if is_session_id(id) {
         Ok(())
     } else {
         Err(Error::invalid(
