@@ -108,6 +108,25 @@ fn view_ref(scene: String, view: String) -> ViewRef {
     ViewRef { scene, view }
 }
 
+impl NativeSession {
+    /// Run a core call of this session on the runtime, with the caller's cancellation; its
+    /// error becomes the JS-side error.
+    fn spawn<'env, T, F, Fut>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelHandle>,
+        f: F,
+    ) -> Result<PromiseRaw<'env, T>>
+    where
+        T: ToNapiValue + Send + 'static,
+        F: FnOnce(Arc<Session>, CallOptions) -> Fut,
+        Fut: std::future::Future<Output = knack_client::Result<T>> + Send + 'static,
+    {
+        let fut = f(self.inner.clone(), call_options(cancel));
+        env.spawn_future(async move { fut.await.map_err(to_napi) })
+    }
+}
+
 #[napi]
 impl NativeSession {
     /// Adopt a Knack user token (no request).
@@ -220,9 +239,9 @@ impl NativeSession {
         env: &'env Env,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
-        let s = self.inner.clone();
-        let call = call_options(cancel);
-        env.spawn_future(async move { s.validate(&call).await.map_err(to_napi) })
+        self.spawn(env, cancel, move |s, call| async move {
+            s.validate(&call).await
+        })
     }
 
     /// One page as JSON text `{records, totalRecords, totalPages, currentPage}`.
@@ -276,12 +295,8 @@ impl NativeSession {
         id: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
-        let s = self.inner.clone();
-        let call = call_options(cancel);
-        env.spawn_future(async move {
-            s.get_record(&view_ref(scene, view), &id, &call)
-                .await
-                .map_err(to_napi)
+        self.spawn(env, cancel, move |s, call| async move {
+            s.get_record(&view_ref(scene, view), &id, &call).await
         })
     }
 
@@ -295,12 +310,8 @@ impl NativeSession {
         data: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
-        let s = self.inner.clone();
-        let call = call_options(cancel);
-        env.spawn_future(async move {
-            s.create_record(&view_ref(scene, view), &data, &call)
-                .await
-                .map_err(to_napi)
+        self.spawn(env, cancel, move |s, call| async move {
+            s.create_record(&view_ref(scene, view), &data, &call).await
         })
     }
 
@@ -314,12 +325,9 @@ impl NativeSession {
         data: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
-        let s = self.inner.clone();
-        let call = call_options(cancel);
-        env.spawn_future(async move {
+        self.spawn(env, cancel, move |s, call| async move {
             s.update_record(&view_ref(scene, view), &id, &data, &call)
                 .await
-                .map_err(to_napi)
         })
     }
 
@@ -332,12 +340,8 @@ impl NativeSession {
         id: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, ()>> {
-        let s = self.inner.clone();
-        let call = call_options(cancel);
-        env.spawn_future(async move {
-            s.delete_record(&view_ref(scene, view), &id, &call)
-                .await
-                .map_err(to_napi)
+        self.spawn(env, cancel, move |s, call| async move {
+            s.delete_record(&view_ref(scene, view), &id, &call).await
         })
     }
 }

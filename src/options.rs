@@ -1,7 +1,9 @@
 //! Options as they arrive from the JS facade, turned into core types. Every bound is the
 //! core's (`CallPolicy::TIMEOUT_MS`, `ListQuery::ROWS_PER_PAGE`, ...): this file applies them.
 
-use knack_client::{AppOptions, CallPolicy, Error, PagingOptions, RetryPolicy, SessionConfig};
+use knack_client::{
+    AppOptions, Bound, CallPolicy, Error, PagingOptions, RetryPolicy, SessionConfig,
+};
 use knack_client::{ListQuery, ViewRef};
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
@@ -82,19 +84,13 @@ pub struct NativeQuery {
 
 impl NativeQuery {
     pub fn to_query(self) -> napi::Result<ListQuery> {
-        let map = crate::to_napi;
-        let page = self
-            .page
-            .map(|p| ListQuery::PAGE.check(p))
-            .transpose()
-            .map_err(map)?
-            .map(|p| p as u32);
-        let rows_per_page = self
-            .rows_per_page
-            .map(|p| ListQuery::ROWS_PER_PAGE.check(p))
-            .transpose()
-            .map_err(map)?
-            .map(|p| p as u32);
+        let small = |b: Bound, v: Option<f64>| -> napi::Result<Option<u32>> {
+            v.map(|v| b.check(v).map(|n| n as u32))
+                .transpose()
+                .map_err(crate::to_napi)
+        };
+        let page = small(ListQuery::PAGE, self.page)?;
+        let rows_per_page = small(ListQuery::ROWS_PER_PAGE, self.rows_per_page)?;
         Ok(ListQuery {
             view: ViewRef {
                 scene: self.scene,
