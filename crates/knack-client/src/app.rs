@@ -150,7 +150,7 @@ impl App {
         if current.as_ref() == Some(wanted) {
             return Ok(());
         }
-        let conn = crate::store::redis::RedisConn::shared(&wanted.0)?;
+        let conn = crate::store::redis::RedisConn::new(&wanted.0)?;
         let limiter =
             crate::governor::redis::RedisLimiter::new(conn, wanted.1.as_deref(), &self.app_id)?;
         self.governor.set_shared(Some(Arc::new(limiter)));

@@ -388,7 +388,11 @@ fn observe(
                     || text.contains("daily")
                     || text.contains("plan limit");
                 if daily {
-                    let reset = limits.plan_reset_ms.map(Duration::from_millis);
+                    // Knack's daily limit resets at 00:00 UTC: no wait is longer than a day,
+                    // whatever the header says (the quota's latch is capped the same way).
+                    let reset = limits
+                        .plan_reset_ms
+                        .map(|ms| Duration::from_millis(ms).min(crate::quota::MAX_RESET));
                     app.quota.mark_spent(reset);
                     a.wait = reset;
                 } else {

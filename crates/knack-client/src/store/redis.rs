@@ -1,4 +1,4 @@
-//! Redis: the connection (shared by the session store and the governor's window, see
+//! Redis: the connection type (used by the session store here and by the governor's window,
 //! `governor::redis`) and a session store shared by several processes or hosts.
 //!
 //! The URL may hold a password; it is never put in an error message or a log line.
@@ -34,27 +34,7 @@ impl std::fmt::Debug for RedisConn {
 }
 
 impl RedisConn {
-    /// The process's connection to `url`: one per URL while anything holds it, so a
-    /// `RedisStore` and the governor's window on the same Redis share one connection.
-    pub fn shared(url: &str) -> Result<Arc<RedisConn>> {
-        type Conns =
-            std::sync::Mutex<std::collections::HashMap<String, std::sync::Weak<RedisConn>>>;
-        static CONNS: std::sync::OnceLock<Conns> = std::sync::OnceLock::new();
-        let mut conns = CONNS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        conns.retain(|_, c| c.strong_count() > 0);
-        let key = url.trim().to_owned();
-        if let Some(c) = conns.get(&key).and_then(std::sync::Weak::upgrade) {
-            return Ok(c);
-        }
-        let c = RedisConn::new(url)?;
-        conns.insert(key, Arc::downgrade(&c));
-        Ok(c)
-    }
-
-    /// A connection of its own. Check the URL (`redis://`, `rediss://` is not supported by this build, `unix://`).
+    /// Check the URL (`redis://`, `rediss://` is not supported by this build, `unix://`).
     pub fn new(url: &str) -> Result<Arc<RedisConn>> {
         let lower = url.trim().to_ascii_lowercase();
         if !(lower.starts_with("redis://")
