@@ -60,16 +60,20 @@ class NativeBackedStore {
   }
 }
 
+/** A native store, its errors as KnackError. */
+function construct(make) {
+  try {
+    return make()
+  } catch (e) {
+    throw mapNative(e)
+  }
+}
+
 /** In this process only (the default). Bounded; entries expire with their tokens. */
 class MemoryStore extends NativeBackedStore {
   constructor(opts) {
     opts = storeOptions('MemoryStore', opts)
-    let native
-    try {
-      native = new NativeMemoryStore(opts.maxEntries)
-    } catch (e) {
-      throw mapNative(e)
-    }
+    const native = construct(() => new NativeMemoryStore(opts.maxEntries))
     const sealer = opts.secret === undefined ? Sealer.random() : makeSealer(opts.secret, 'MemoryStore')
     super(native, sealer)
   }
@@ -89,12 +93,7 @@ class FileStore extends NativeBackedStore {
   constructor(opts) {
     opts = storeOptions('FileStore', opts)
     const sealer = makeSealer(opts.secret, 'FileStore')
-    let native
-    try {
-      native = new NativeFileStore(opts.dir)
-    } catch (e) {
-      throw mapNative(e)
-    }
+    const native = construct(() => new NativeFileStore(opts.dir))
     super(native, sealer)
   }
 
@@ -113,12 +112,7 @@ class RedisStore extends NativeBackedStore {
   constructor(opts) {
     opts = storeOptions('RedisStore', opts)
     const sealer = makeSealer(opts.secret, 'RedisStore')
-    let native
-    try {
-      native = new NativeRedisStore(opts.url, opts.prefix)
-    } catch (e) {
-      throw mapNative(e)
-    }
+    const native = construct(() => new NativeRedisStore(opts.url, opts.prefix))
     super(native, sealer)
     REDIS_CONFIG.set(this, Object.freeze({ url: opts.url, prefix: opts.prefix }))
   }

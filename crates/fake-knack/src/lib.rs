@@ -124,6 +124,14 @@ async fn bind(config: FakeConfig) -> Result<Bound, Error> {
     })
 }
 
+/// The runtime fake-knack serves on: two worker threads, IO and time.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 impl FakeKnack {
     /// Binds 127.0.0.1 on the configured port and serves on the current tokio runtime.
     pub async fn start(config: FakeConfig) -> Result<RunningServer, Error> {
@@ -148,11 +156,7 @@ impl FakeKnack {
         let thread = std::thread::Builder::new()
             .name("fake-knack".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                {
+                let rt = match runtime() {
                     Ok(rt) => rt,
                     Err(e) => {
                         let _ = ready_tx.send(Err(Error::Io(e)));

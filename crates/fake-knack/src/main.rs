@@ -126,11 +126,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match fake_knack::runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("fake-knack: cannot start runtime: {e}");

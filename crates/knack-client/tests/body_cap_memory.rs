@@ -73,15 +73,7 @@ async fn an_endless_chunked_answer_never_holds_more_than_a_few_caps_in_memory() 
 async fn a_gzip_bomb_never_holds_more_than_a_few_caps_in_memory() {
     let _one = SERIAL.lock().await;
     let bomb = gzip_zeros(256 << 20);
-    let raw = RawServer::start(answer(
-        "200 OK",
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Encoding", "gzip"),
-        ],
-        &bomb,
-    ))
-    .await;
+    let raw = RawServer::start(gzip_json_answer(&bomb)).await;
     let (peak, e) = peak_during(&raw).await;
     assert_eq!(e.code(), "KNACK_BAD_RESPONSE", "{}", e.message);
     assert!(e.message.contains("byte limit"), "{}", e.message);

@@ -149,15 +149,7 @@ async fn a_compressed_bomb_is_cut_at_the_cap_on_the_inflated_size() {
     // 64 MiB of zeros gzip to about 64 KiB: small on the wire, over the cap once inflated.
     let bomb = gzip_zeros(64 << 20);
     assert!(bomb.len() < 1 << 20);
-    let raw = RawServer::start(answer(
-        "200 OK",
-        &[
-            ("Content-Type", "application/json"),
-            ("Content-Encoding", "gzip"),
-        ],
-        &bomb,
-    ))
-    .await;
+    let raw = RawServer::start(gzip_json_answer(&bomb)).await;
     let mut c = config(&raw.base_url);
     c.policy.max_body_bytes = 1 << 20;
     let s = session(&c);

@@ -190,6 +190,18 @@ pub fn answer(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Script {
 }
 
 /// gzip of `n` zero bytes (a decompression bomb: tiny on the wire, huge inflated).
+/// A 200 JSON answer whose body is gzip-compressed `bomb`.
+pub fn gzip_json_answer(bomb: &[u8]) -> Script {
+    answer(
+        "200 OK",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "gzip"),
+        ],
+        bomb,
+    )
+}
+
 pub fn gzip_zeros(n: usize) -> Vec<u8> {
     use flate2::write::GzEncoder;
     use std::io::Write;
