@@ -64,18 +64,34 @@ export function elfLibc(file) {
   return needed
 }
 
-function llvmNm() {
+/** An LLVM tool from rustup's llvm-tools component, else one on PATH; null if none. */
+function llvmTool(name) {
   const sysroot = run('rustc', ['--print', 'sysroot'])
   if (sysroot) {
     const bin = path.join(sysroot.trim(), 'lib/rustlib')
     if (existsSync(bin)) {
       for (const d of readdirSync(bin)) {
-        const p = path.join(bin, d, 'bin', 'llvm-nm')
+        const p = path.join(bin, d, 'bin', name)
         if (existsSync(p)) return p
       }
     }
   }
-  return run('llvm-nm', ['--version']) !== null ? 'llvm-nm' : null
+  return run(name, ['--version']) !== null ? name : null
+}
+
+/** mingw's objdump, else llvm-objdump; null if neither is installed. */
+export function objdumpTool() {
+  return run('x86_64-w64-mingw32-objdump', ['--version']) !== null ? 'x86_64-w64-mingw32-objdump' : llvmTool('llvm-objdump')
+}
+
+/** The text after a PE file's export table heading in `objdump -p`, or null. */
+function peExportTable(file) {
+  const tool = objdumpTool()
+  if (tool === null) return null
+  const out = run(tool, ['-p', file])
+  if (out === null) return null
+  const at = out.search(/^Export Table:|^\[Ordinal\/Name Pointer\] Table/m)
+  return at < 0 ? '' : out.slice(at)
 }
 
 /** Whether the file exports `napi_register_module_v1`, napi's module entry point. */
@@ -85,7 +101,13 @@ export function exportsNapiEntry(file) {
     const out = run('readelf', ['--dyn-syms', '-W', file]) ?? ''
     return /\bGLOBAL\s+DEFAULT\s+\d+\s+napi_register_module_v1\b/.test(out)
   }
-  const nm = llvmNm()
+  if (kind === 'pe') {
+    // The export table is what LoadLibrary + GetProcAddress go by (the symbol table of a
+    // release build is stripped).
+    const table = peExportTable(file)
+    return table === null ? null : /\bnapi_register_module_v1\b/.test(table)
+  }
+  const nm = llvmTool('llvm-nm')
   if (nm === null) return null // unknown: `rustup component add llvm-tools` to check
   const out = run(nm, ['--extern-only', '--defined-only', file]) ?? ''
   return /\b_?napi_register_module_v1\b/.test(out)
