@@ -1,4 +1,6 @@
-// The shared rate governor under load, and the daily plan limit.
+// The shared rate governor and the daily plan, end to end through JS. The governor's matrix
+// (200 sessions, per-app limits, Retry-After, Knack's own 429s, base URL spellings) is in
+// crates/knack-client/tests/governor_matrix.rs.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { KnackSession } from '../index.js'
@@ -12,10 +14,10 @@ before(async () => {
 })
 after(() => fake.stop())
 
-test('200 concurrent sessions of one app at 10 rps: all succeed, zero 429s', async () => {
+test('30 concurrent sessions of one app at 10 rps: all succeed, no second sees more than 10, zero 429s', async () => {
   await fake.reset()
   const tokens = await Promise.all([USERS.alice, USERS.bob, USERS.carol].map((u) => fake.token(u.email)))
-  const sessions = Array.from({ length: 200 }, (_, i) =>
+  const sessions = Array.from({ length: 30 }, (_, i) =>
     KnackSession.fromToken(tokens[i % 3], { appId: APP_ID, baseUrl: fake.baseUrl }),
   )
   const views = [
@@ -26,16 +28,16 @@ test('200 concurrent sessions of one app at 10 rps: all succeed, zero 429s', asy
   const t = Date.now()
   const pages = await Promise.all(sessions.map((s, i) => s.getRecords(views[i % 3])))
   const secs = (Date.now() - t) / 1000
-  assert.equal(pages.length, 200)
+  assert.equal(pages.length, 30)
   const stats = await fake.stats()
   assert.equal(stats.rate_limited, 0, 'fake-knack sent 429s')
   assert.ok(stats.max_in_any_second <= 10, `max ${stats.max_in_any_second} requests in one second`)
   assert.equal(sessions[0].stats().rateLimited, 0)
-  // 200 requests at <= 10/s cannot take less than ~19 s.
-  assert.ok(secs >= 18, `${secs}s is faster than the limit allows`)
+  // 30 requests at <= 10 per window: the third ten cannot start before ~2 s.
+  assert.ok(secs >= 1.9, `${secs}s is faster than the limit allows`)
 })
 
-test('the daily plan limit: KNACK_DAILY_LIMIT, then fail fast without calling Knack', async () => {
+test('the daily plan limit reaches JS: KNACK_DAILY_LIMIT with status and retryAfterMs, and stats().plan shows it spent', async () => {
   await fake.reset()
   await fake.config({ daily_limit: 5, rate_limit: null })
   const s = await KnackSession.login({ appId: APP_ID, baseUrl: fake.baseUrl.replace('127.0.0.1', 'localhost'), ...USERS.alice })
@@ -45,10 +47,9 @@ test('the daily plan limit: KNACK_DAILY_LIMIT, then fail fast without calling Kn
   }
   assert.equal(err?.code, 'KNACK_DAILY_LIMIT')
   assert.equal(err.status, 429)
+  assert.equal(err.outcome, 'rejected')
   assert.ok(err.retryAfterMs > 0)
-  assert.equal(s.stats().plan.remaining, 0)
-  const calls = (await fake.log()).length
-  await assert.rejects(s.getRecords({ scene: 'scene_1', view: 'view_1' }), { code: 'KNACK_DAILY_LIMIT', attempts: 0 })
-  await assert.rejects(s.createRecord({ scene: 'scene_1', view: 'view_2', data: { field_10: 'x' } }), { code: 'KNACK_DAILY_LIMIT' })
-  assert.equal((await fake.log()).length, calls, 'Knack was called after the limit was spent')
+  const { plan } = s.stats()
+  assert.equal(plan.limit, 5)
+  assert.equal(plan.remaining, 0)
 })
