@@ -9,8 +9,8 @@
 //! sessions, per-app limits) run on a paused clock without HTTP. Everything that needs
 //! fake-knack runs on real time and is kept short (about a second or two each).
 //!
-//! Mirrors `__test__/governor.test.mjs` and the governor, plan and Retry-After cases of
-//! `__test__/odd-answers.test.mjs`.
+//! The governor, plan and Retry-After matrix; the JS suites (`governor.test.mjs`,
+//! `odd-answers.test.mjs`) keep one end-to-end case per behaviour.
 
 mod common;
 

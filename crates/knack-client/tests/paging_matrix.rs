@@ -4,7 +4,7 @@
 //! that shift or shrink or grow mid-read, empty views, `maxRecords`), an error on a page
 //! mid-way surfacing after the pages before it, and servers that ignore `?page`.
 //!
-//! Mirrors `__test__/paging.test.mjs` and the paging cases of `__test__/odd-answers.test.mjs`.
+//! The paging matrix; `__test__/paging.test.mjs` keeps one end-to-end case per behaviour.
 
 mod common;
 

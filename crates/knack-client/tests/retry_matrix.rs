@@ -10,8 +10,9 @@
 //! Each cell gets a fake-knack of its own (and so an `App` of its own: pool, governor,
 //! quota), and the four cells of a row run concurrently.
 //!
-//! Mirrors `__test__/resilience.test.mjs` and `__test__/write-outcomes.test.mjs` (the
-//! oversize, deep-JSON, invalid-UTF-8 and drip cases are in `hostile_server.rs`).
+//! The retry and write-outcome matrix (the oversize, deep-JSON, invalid-UTF-8 and drip cases
+//! are in `hostile_server.rs`); `__test__/resilience.test.mjs` and
+//! `__test__/write-outcomes.test.mjs` keep one end-to-end case per behaviour.
 
 mod common;
 
