@@ -120,16 +120,23 @@ fn seed(server: &RunningServer, n: usize) {
 /// Answer the first list request at once, delay the next `delayed` ones by `ms`: what lets a
 /// test change the data between page 1 and the pages after it.
 fn hold_pages_after_the_first(server: &RunningServer, delayed: u32, ms: u64) {
+    after_the_first_page(server, FaultKind::Delay { ms }, Some(delayed));
+}
+
+/// Let the first list request through untouched, then apply `then` to the next ones (`times`
+/// of them, or all).
+fn after_the_first_page(server: &RunningServer, then: FaultKind, times: Option<u32>) {
+    let mut later = Fault::new(then).method("GET").path_contains(TICKETS_PATH);
+    if let Some(n) = times {
+        later = later.times(n);
+    }
     server
         .state()
         .add_faults(vec![
             Fault::new(FaultKind::Delay { ms: 0 })
                 .method("GET")
                 .path_contains(TICKETS_PATH),
-            Fault::new(FaultKind::Delay { ms })
-                .method("GET")
-                .path_contains(TICKETS_PATH)
-                .times(delayed),
+            later,
         ])
         .expect("faults");
 }
@@ -323,20 +330,11 @@ async fn an_error_on_a_later_page_surfaces_after_the_pages_before_it() {
     let server = fake(FakeConfig::helpdesk()).await;
     seed(&server, 25);
     let s = carol(&server);
-    server
-        .state()
-        .add_faults(vec![
-            Fault::new(FaultKind::Delay { ms: 0 })
-                .method("GET")
-                .path_contains(TICKETS_PATH),
-            Fault::new(FaultKind::status(
-                403,
-                json!({"errors": [{"message": "no"}]}),
-            ))
-            .method("GET")
-            .path_contains(TICKETS_PATH),
-        ])
-        .expect("faults");
+    after_the_first_page(
+        &server,
+        FaultKind::status(403, json!({"errors": [{"message": "no"}]})),
+        None,
+    );
     let p = open(&s, &all_tickets(Some(10)), opts(1)).await;
     let (ids, err) = drain(&p).await;
     assert_eq!(ids.len(), 10, "page 1 arrives first");
