@@ -211,9 +211,6 @@ impl NativeSession {
     /// of the day remain: bulk calls check it before each item.
     #[napi]
     pub fn check_reserve(&self, reserve: f64) -> Result<()> {
-        let reserve = knack_client::Bound::new("reserve", 0, 1_000_000_000_000_000)
-            .check(reserve)
-            .map_err(to_napi)?;
         self.inner
             .app()
             .quota

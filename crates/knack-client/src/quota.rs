@@ -2,6 +2,7 @@
 //! Once Knack says it is spent, calls fail with `KNACK_DAILY_LIMIT` without reaching
 //! Knack until the reset it announced.
 
+use crate::bounds::Bound;
 use crate::error::{Error, ErrorCode, Result};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -50,9 +51,14 @@ impl PlanQuota {
         }
     }
 
+    /// Calls of the day a bulk operation leaves for the rest of the app.
+    pub const RESERVE: Bound = Bound::new("reserve", 0, 1_000_000_000_000_000);
+
     /// Refuse to start another call when Knack said at most `reserve` calls of the day
-    /// remain: bulk calls keep that many for the rest of the app (`reserve`).
-    pub fn check_reserve(&self, reserve: u64) -> Result<()> {
+    /// remain: bulk calls keep that many for the rest of the app (`reserve`, checked
+    /// against `RESERVE`).
+    pub fn check_reserve(&self, reserve: f64) -> Result<()> {
+        let reserve = Self::RESERVE.check(reserve)?;
         let remaining = self.lock().remaining;
         match remaining {
             Some(rem) if reserve > 0 && rem <= reserve => Err(Error::new(
@@ -163,7 +169,7 @@ mod tests {
         for (remaining, reserve, allowed) in table {
             let q = PlanQuota::default();
             q.observe(Some(1000), remaining, None);
-            let r = q.check_reserve(reserve);
+            let r = q.check_reserve(reserve as f64);
             assert_eq!(r.is_ok(), allowed, "{remaining:?} {reserve}");
             if let Err(e) = r {
                 assert_eq!(e.code(), "KNACK_DAILY_LIMIT");
@@ -174,6 +180,15 @@ mod tests {
                     e.message
                 );
             }
+        }
+        for bad in [-1.0, 1.5, f64::NAN] {
+            let e = PlanQuota::default().check_reserve(bad).unwrap_err();
+            assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT", "{bad}");
+            assert!(
+                e.message.starts_with("reserve must be a whole number"),
+                "{}",
+                e.message
+            );
         }
     }
 
