@@ -8,32 +8,41 @@ use crate::schema::{FieldType, UserSchema};
 use crate::state::{Counter, FakeState};
 use crate::tokens::TokenError;
 
-/// `X-Knack-Application-Id` must be present and name this app.
-pub fn check_app_header(st: &FakeState, ctx: &RequestCtx) -> Result<(), Resp> {
+/// `X-Knack-Application-Id` must be present and name this app. Another app's id is
+/// answered as recorded (2015, object-based): 500 `Internal Server Error`, text/html.
+pub fn check_app_header(st: &FakeState, ctx: &RequestCtx, sw: &Switches) -> Result<(), Resp> {
     match ctx.header("x-knack-application-id").map(str::trim) {
         None | Some("") => Err(Resp::error(400, "Missing X-Knack-Application-Id")),
         Some(id) if id.eq_ignore_ascii_case(st.app_id()) => Ok(()),
-        Some(_) => Err(Resp::error(400, "Invalid application id")),
+        Some(_) => Err(Resp::recorded(
+            500,
+            "Internal Server Error",
+            sw.error_bodies,
+        )),
     }
 }
 
-/// `X-Knack-REST-API-Key` may be absent or the literal `knack` on view routes.
-pub fn check_api_key(ctx: &RequestCtx) -> Result<(), Resp> {
+/// `X-Knack-REST-API-Key` may be absent or the literal `knack` on view routes; any other
+/// key is answered as recorded (2015): 401 `Invalid API Key`, text/html.
+pub fn check_api_key(ctx: &RequestCtx, sw: &Switches) -> Result<(), Resp> {
     match ctx.header("x-knack-rest-api-key") {
         None => Ok(()),
         Some(k) if k.trim() == "knack" => Ok(()),
-        Some(_) => Err(Resp::error(401, "Invalid API key")),
+        Some(_) => Err(Resp::recorded(401, "Invalid API Key", sw.error_bodies)),
     }
 }
 
+/// What an expired, forged or malformed token gets. Knack does not tell them apart: 403
+/// (switch `token_error_status`) with "Invalid token provided" (KTL's maintainers; clients
+/// test the body for "invalid token" or "reauthenticate").
+pub const INVALID_TOKEN: &str = "Invalid token provided. Please reauthenticate.";
+
 pub fn token_error(sw: &Switches, e: TokenError) -> Resp {
-    Resp::error(
-        sw.token_error_status,
-        match e {
-            TokenError::Invalid => "Invalid token",
-            TokenError::Expired => "Token expired",
-        },
-    )
+    match e {
+        TokenError::Invalid | TokenError::Expired => {
+            Resp::error(sw.token_error_status, INVALID_TOKEN)
+        }
+    }
 }
 
 /// The user of the `Authorization` token, `Ok(None)` without one (an empty header counts
@@ -157,7 +166,7 @@ fn login_failure(sw: &Switches) -> Resp {
 
 /// `GET /v1/session/token`
 pub fn session_token(st: &FakeState, ctx: &RequestCtx, sw: &Switches) -> Output {
-    if let Err(r) = check_app_header(st, ctx) {
+    if let Err(r) = check_app_header(st, ctx, sw) {
         return r.into();
     }
     let user = match user_from_headers(st, ctx) {

@@ -31,11 +31,34 @@ pub struct RateLimit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum WriteResponse {
-    /// `{"record": {...}, "submit_key": "..."}`
+    /// `{"record": {...}}` (what production view-based clients read: `resp.record.id`)
     #[default]
     Wrapped,
     /// The record at top level.
     Bare,
+}
+
+/// Body of a 429 for the per-second rate limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitBody {
+    /// `Rate limit exceeded` as text/plain (the docs' words; the body was never captured).
+    #[default]
+    Text,
+    /// `{"errors":[{"message":"Rate limit exceeded"}]}`
+    Json,
+}
+
+/// How the errors that real Knack answers in text/html are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorBodies {
+    /// As recorded: `Malformed Record Key: <id>` (400), `Invalid API Key` (401) and
+    /// `Internal Server Error` (500, another app's id) as `text/html; charset=utf-8`.
+    #[default]
+    Recorded,
+    /// The same statuses with `{"errors":[{"message":...}]}` bodies.
+    Json,
 }
 
 /// Status and body answered to a failed login.
@@ -68,6 +91,10 @@ pub struct Switches {
     pub not_found_status: u16,
     pub unsupported_status: u16,
     pub write_response: WriteResponse,
+    pub rate_limit_body: RateLimitBody,
+    pub error_bodies: ErrorBodies,
+    /// Echo `current_page` as the string the query gave (as recorded) instead of a number.
+    pub current_page_string: bool,
     pub overstate_total_records: u64,
     /// `None` = no rate limit.
     pub rate_limit: Option<RateLimit>,
@@ -80,10 +107,13 @@ impl Default for Switches {
     fn default() -> Self {
         Switches {
             login_error: LoginError::default(),
-            token_error_status: 401,
+            token_error_status: 403,
             not_found_status: 404,
             unsupported_status: 400,
             write_response: WriteResponse::Wrapped,
+            rate_limit_body: RateLimitBody::Text,
+            error_bodies: ErrorBodies::Recorded,
+            current_page_string: true,
             overstate_total_records: 0,
             rate_limit: Some(RateLimit {
                 per_second: 10,
@@ -123,6 +153,9 @@ impl Switches {
                 "not_found_status" => s.not_found_status = status(v, k)?,
                 "unsupported_status" => s.unsupported_status = status(v, k)?,
                 "write_response" => s.write_response = typed(v, k)?,
+                "rate_limit_body" => s.rate_limit_body = typed(v, k)?,
+                "error_bodies" => s.error_bodies = typed(v, k)?,
+                "current_page_string" => s.current_page_string = typed(v, k)?,
                 "overstate_total_records" => s.overstate_total_records = typed(v, k)?,
                 "rate_limit" => {
                     let rl: Option<RateLimit> = typed(v, k)?;

@@ -47,8 +47,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use auth::INVALID_TOKEN;
 pub use config::{
-    helpdesk_fixture_path, FakeConfig, LoginError, RateLimit, Switches, Window, WriteResponse,
+    helpdesk_fixture_path, ErrorBodies, FakeConfig, LoginError, RateLimit, RateLimitBody, Switches,
+    Window, WriteResponse,
 };
 pub use error::Error;
 pub use faults::{Fault, FaultKind};

@@ -8,6 +8,7 @@ use crate::json::error_body;
 
 pub const JSON: &str = "application/json; charset=utf-8";
 pub const TEXT: &str = "text/plain; charset=utf-8";
+pub const HTML: &str = "text/html; charset=utf-8";
 
 pub struct RequestCtx {
     pub method: Method,
@@ -67,6 +68,20 @@ impl Resp {
     /// `{"errors":[{"message": msg}]}`
     pub fn error(status: u16, msg: &str) -> Resp {
         Resp::json(status, error_body(msg))
+    }
+
+    /// An error real Knack answers as `text/html` (`Malformed Record Key: x`, `Invalid API
+    /// Key`, `Internal Server Error`), or as `{"errors":[...]}` under `error_bodies: "json"`.
+    pub fn recorded(status: u16, msg: &str, bodies: crate::config::ErrorBodies) -> Resp {
+        match bodies {
+            crate::config::ErrorBodies::Json => Resp::error(status, msg),
+            crate::config::ErrorBodies::Recorded => Resp {
+                status,
+                content_type: HTML.into(),
+                headers: Vec::new(),
+                body: Bytes::copy_from_slice(msg.as_bytes()),
+            },
+        }
     }
 
     pub fn text(status: u16, body: &'static str) -> Resp {

@@ -269,7 +269,10 @@ async fn api(
     let limits = adm.headers;
     match adm.verdict {
         Verdict::RateLimited => {
-            let resp = Resp::text(429, "Rate limit exceeded");
+            let resp = match adm.switches.rate_limit_body {
+                crate::config::RateLimitBody::Text => Resp::text(429, "Rate limit exceeded"),
+                crate::config::RateLimitBody::Json => Resp::error(429, "Rate limit exceeded"),
+            };
             pending.done(&st, Some(429), None);
             return Ok(finish(resp.clone(), Body::full(resp.body), Some(&limits)));
         }
@@ -332,6 +335,8 @@ async fn api(
             return Ok(finish(resp.clone(), Body::full(resp.body), Some(&limits)));
         }
     };
+    // Upload answers carried no X-RateLimit / X-PlanLimit headers (recorded 2017).
+    let shown_limits = (!is_upload(&path)).then_some(&limits);
     let ctx = RequestCtx {
         method,
         path,
@@ -384,7 +389,16 @@ async fn api(
         }
     };
     pending.done(&st, Some(resp.status), Some(&out));
-    Ok(finish(resp, body, Some(&limits)))
+    Ok(finish(resp, body, shown_limits))
+}
+
+/// `/v1/applications/{app}/assets/{kind}/upload`
+fn is_upload(path: &str) -> bool {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    matches!(
+        segs.as_slice(),
+        ["v1", "applications", _, "assets", _, "upload"]
+    )
 }
 
 fn route(st: &FakeState, ctx: &RequestCtx, sw: &crate::config::Switches) -> Output {

@@ -88,10 +88,10 @@ pub fn handle(
     view_ref: &str,
     rec_ref: Option<&str>,
 ) -> Output {
-    if let Err(r) = check_app_header(st, ctx) {
+    if let Err(r) = check_app_header(st, ctx, sw) {
         return r.into();
     }
-    if let Err(r) = check_api_key(ctx) {
+    if let Err(r) = check_api_key(ctx, sw) {
         return r.into();
     }
     let nf = sw.not_found_status;
@@ -157,11 +157,19 @@ pub fn handle(
             }
         }
     };
+    // A record id that is not 24 hex: 400 `Malformed Record Key: <id>` as text/html
+    // (recorded 2017, PUT and DELETE). A well-formed unknown id: `not_found_status`.
     let rec_id = match rec_ref {
         None => None,
         Some(s) => match Id::parse(s) {
             Some(id) => Some(id),
-            None => return with_user(Resp::error(nf, "Record not found")),
+            None => {
+                return with_user(Resp::recorded(
+                    400,
+                    &format!("Malformed Record Key: {s}"),
+                    sw.error_bodies,
+                ))
+            }
         },
     };
     let scope = Scope {
@@ -282,8 +290,14 @@ fn list(
     let mut out = Vec::with_capacity(128 + page_rows.len() * 400);
     out.extend_from_slice(b"{\"total_pages\":");
     out.extend_from_slice(total_pages.to_string().as_bytes());
+    // With `page` in the query, Knack echoes it as a string (recorded 2015: `"current_page":"2"`).
     out.extend_from_slice(b",\"current_page\":");
-    out.extend_from_slice(page.to_string().as_bytes());
+    let echoed = ctx.param("page").is_some_and(|p| !p.trim().is_empty());
+    if echoed && sw.current_page_string {
+        write_str(&mut out, &page.to_string());
+    } else {
+        out.extend_from_slice(page.to_string().as_bytes());
+    }
     out.extend_from_slice(b",\"total_records\":");
     out.extend_from_slice(total.to_string().as_bytes());
     out.extend_from_slice(b",\"records\":[");
@@ -417,8 +431,6 @@ fn write_reply(render: &Render<'_>, sw: &Switches, view: &ViewSchema, rec: &Reco
         Format::Both,
     );
     if sw.write_response == WriteResponse::Wrapped {
-        out.extend_from_slice(b",\"submit_key\":");
-        write_str(&mut out, &view.key);
         out.push(b'}');
     }
     Resp::json(200, out)

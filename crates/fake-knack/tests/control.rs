@@ -179,7 +179,10 @@ async fn config_endpoint() {
     let v = r.json();
     assert_eq!(v["daily_limit"], 10);
     assert_eq!(v["overstate_total_records"], 2);
-    assert_eq!(v["token_error_status"], 401);
+    assert_eq!(v["token_error_status"], 403);
+    assert_eq!(v["error_bodies"], "recorded");
+    assert_eq!(v["rate_limit_body"], "text");
+    assert_eq!(v["current_page_string"], true);
     assert_eq!(
         fx.control(Method::POST, "/_fake/config", None).await.status,
         200
@@ -342,7 +345,8 @@ async fn seeding_and_paging_100k() {
     #[derive(serde::Deserialize)]
     struct Page {
         total_pages: u64,
-        current_page: u64,
+        /// Echoed as the string `page` was (recorded Knack behaviour).
+        current_page: String,
         total_records: u64,
         records: Vec<serde::de::IgnoredAny>,
     }
@@ -365,7 +369,7 @@ async fn seeding_and_paging_100k() {
             break;
         }
         seen += n;
-        if v.current_page == v.total_pages {
+        if v.current_page == v.total_pages.to_string() {
             assert_eq!(v.total_records, 100_003);
             break;
         }
