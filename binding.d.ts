@@ -78,11 +78,11 @@ export declare class NativeSession {
   getRecords(query: NativeQuery, cancel?: CancelHandle | undefined | null): Promise<string>
   /** Start reading every page (page 1 first, then the rest concurrently). */
   openPager(query: NativeQuery, opts: NativePagingOptions, cancel?: CancelHandle | undefined | null): Promise<NativePager>
-  getRecord(scene: string, view: string, id: string, cancel?: CancelHandle | undefined | null): Promise<string>
+  getRecord(target: NativeView, id: string, cancel?: CancelHandle | undefined | null): Promise<string>
   /** `data` is JSON text of the field values. */
-  createRecord(scene: string, view: string, data: string, cancel?: CancelHandle | undefined | null): Promise<string>
-  updateRecord(scene: string, view: string, id: string, data: string, cancel?: CancelHandle | undefined | null): Promise<string>
-  deleteRecord(scene: string, view: string, id: string, cancel?: CancelHandle | undefined | null): Promise<void>
+  createRecord(target: NativeView, data: string, cancel?: CancelHandle | undefined | null): Promise<string>
+  updateRecord(target: NativeView, id: string, data: string, cancel?: CancelHandle | undefined | null): Promise<string>
+  deleteRecord(target: NativeView, id: string, cancel?: CancelHandle | undefined | null): Promise<void>
 }
 
 /** Encrypts session records for a store (AES-256-GCM under keys derived from secrets). */
@@ -170,6 +170,13 @@ export interface NativeRateLimit {
   /** Share the rate limit with every process through this Redis. */
   redis?: string
   prefix?: string
+}
+
+/** The view of a record call, and for a child page the parent record. */
+export interface NativeView {
+  scene: string
+  view: string
+  parentRecordId?: string
 }
 
 /** What an iteration over pages saw. */

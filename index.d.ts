@@ -19,6 +19,8 @@ export type KnackErrorCode =
   | 'KNACK_FORBIDDEN'
   | 'KNACK_NOT_FOUND'
   | 'KNACK_VALIDATION'
+  | 'KNACK_UNSUPPORTED_ACTION'
+  | 'KNACK_PARENT_REQUIRED'
   | 'KNACK_RATE_LIMITED'
   | 'KNACK_DAILY_LIMIT'
   | 'KNACK_SERVER_ERROR'
@@ -211,12 +213,16 @@ export interface ViewArgs {
   scene: string
   /** `view_N`. */
   view: string
+  /**
+   * For a view on a child page (e.g. a ticket's comments): the parent record's id, sent as
+   * `?{scene_slug}_id=` on every call (the slug comes from the app's metadata, fetched once).
+   * Without it Knack refuses the call: KNACK_PARENT_REQUIRED.
+   */
+  parentRecordId?: string
   signal?: AbortSignal
 }
 
 export interface ListArgs extends ViewArgs {
-  /** For views on a child page: the parent record's id (sent as `{scene_slug}_id`). */
-  parentRecordId?: string
   page?: number
   /** 1-1000; Knack's default is 25 (records()/getAllRecords() default to 1000). */
   rowsPerPage?: number

@@ -30,12 +30,14 @@ test('KnackError.codes lists every code of the README table', () => {
     'KNACK_LOGIN_FAILED',
     'KNACK_NETWORK',
     'KNACK_NOT_FOUND',
+    'KNACK_PARENT_REQUIRED',
     'KNACK_RATE_LIMITED',
     'KNACK_SERVER_ERROR',
     'KNACK_STORE',
     'KNACK_TIMEOUT',
     'KNACK_TOKEN_EXPIRED',
     'KNACK_UNAUTHORIZED',
+    'KNACK_UNSUPPORTED_ACTION',
     'KNACK_VALIDATION',
   ])
 })

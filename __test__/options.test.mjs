@@ -113,7 +113,7 @@ test('a misspelt query option is refused with a hint (rowsPerpage -> rowsPerPage
     ['getRecords filter', () => alice.getRecords({ ...MY_TICKETS, filter: [] }), /did you mean "filters"/],
     ['getRecords sortfield', () => alice.getRecords({ ...MY_TICKETS, sortfield: 'field_10' }), /did you mean "sortField"/],
     ['getRecords parentRecordID', () => alice.getRecords({ ...MY_TICKETS, parentRecordID: SOME_ID }), /did you mean "parentRecordId"/],
-    ['createRecord parentRecordId (not sent by record calls: refused, not ignored)', () => alice.createRecord({ ...NEW_TICKET, data: { field_10: 'x' }, parentRecordId: SOME_ID }), /unknown option "parentRecordId"/],
+    ['createRecord parentRecordID', () => alice.createRecord({ ...NEW_TICKET, data: { field_10: 'x' }, parentRecordID: SOME_ID }), /did you mean "parentRecordId"/],
     ['getRecords maxRecords (a records() option)', () => alice.getRecords({ ...MY_TICKETS, maxRecords: 5 }), /unknown option "maxRecords"/],
     ['records prefetch', () => alice.records({ ...MY_TICKETS, prefetch: 2 }), /did you mean "prefetchPages"/],
     ['getAllRecords maxrecords', () => alice.getAllRecords({ ...MY_TICKETS, maxrecords: 5 }), /did you mean "maxRecords"/],

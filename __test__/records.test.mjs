@@ -159,10 +159,16 @@ test('unknown record is KNACK_NOT_FOUND whether Knack answers 404 or 400', async
   await assert.rejects(carol.getRecords({ scene: 'scene_2', view: 'view_99' }), { code: 'KNACK_NOT_FOUND' })
 })
 
-test('a token Knack rejects is KNACK_UNAUTHORIZED', async () => {
+test('a token Knack rejects (403 "Invalid token provided", or 401 when Knack says so) is KNACK_UNAUTHORIZED, not KNACK_FORBIDDEN', async () => {
   const parts = alice.getToken().split('.')
   const forged = KnackSession.fromToken(`${parts[0]}.${parts[1]}.AAAA`, opts)
-  await assert.rejects(forged.getRecords(MY_TICKETS), { code: 'KNACK_UNAUTHORIZED', status: 401 })
+  await assert.rejects(forged.getRecords(MY_TICKETS), { code: 'KNACK_UNAUTHORIZED', status: 403, message: /Invalid token provided/ })
+  await fake.config({ token_error_status: 401 })
+  try {
+    await assert.rejects(forged.getRecords(MY_TICKETS), { code: 'KNACK_UNAUTHORIZED', status: 401 })
+  } finally {
+    await fake.config({ token_error_status: 403 })
+  }
 })
 
 test('an answer that is not what the API promises is KNACK_BAD_RESPONSE', async () => {

@@ -122,6 +122,12 @@ async function fails(label, p) {
   await fails('token with a newline', Promise.resolve().then(() => KnackSession.fromToken(alice.getToken() + '\\n' + 'x', base)))
   await fails('token of another app', Promise.resolve().then(() => KnackSession.fromToken(alice.getToken(), { ...base, appId: 'ffffffffffffffffffffffff' })))
 
+  // A token issued 49 h ago: Knack says "Invalid token" and the session knows it is past 48 h.
+  const oldIat = Math.floor(Date.now() / 1000) - 49 * 3600
+  const old = await fetch(env.KS_FAKE_URL + '/_fake/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: env.KS_ALICE_EMAIL, iat: oldIat }) }).then((r) => r.json())
+  learned.tokens.push(old.token)
+  await fails('49 hours old', KnackSession.fromToken(old.token, base).getRecords({ scene: 'scene_1', view: 'view_1' }))
+
   // Expiry (the server's clock moves 15 days on), then logout.
   await fetch(env.KS_FAKE_URL + '/_fake/clock', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance_seconds: 15 * 24 * 3600 }) })
   await fails('expired', alice.getRecords({ scene: 'scene_1', view: 'view_1' }))
@@ -182,7 +188,7 @@ test('no token, password, store secret or session id in logs, errors, inspect or
   const fine = shown.filter((s) => s.includes('(unexpectedly fine)')).map((s) => s.split('\n', 1)[0])
   assert.deepEqual(fine, [], 'steps meant to fail did not')
   assert.ok(files.length >= 1, 'the FileStore wrote nothing')
-  assert.equal(learned.tokens.length, 3)
+  assert.equal(learned.tokens.length, 4)
 
   const haystacks = [
     ['stderr (log lines and console.error)', stderr],

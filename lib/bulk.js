@@ -7,6 +7,7 @@ const codes = require('./codes')
 const { KnackError, abortedError, mapNative } = require('./errors')
 const { link } = require('./signal')
 const { bulkItem } = require('./options')
+const { nativeView } = require('./native-args')
 const { callbackFailed, invoke } = require('./callbacks')
 
 /**
@@ -123,17 +124,17 @@ async function bulk(native, a, items, kind, send, ctx) {
 
 /** createRecords: `a.records` is `[data]`, through the form view. */
 function createRecords(native, a, ctx) {
-  return bulk(native, a, a.records, 'create', (item, h) => native.createRecord(a.scene, a.view, item.data, h).then(JSON.parse), ctx)
+  return bulk(native, a, a.records, 'create', (item, h) => native.createRecord(nativeView(a), item.data, h).then(JSON.parse), ctx)
 }
 
 /** updateRecords: `a.records` is `[{ id, data }]`. */
 function updateRecords(native, a, ctx) {
-  return bulk(native, a, a.records, 'update', (item, h) => native.updateRecord(a.scene, a.view, item.id, item.data, h).then(JSON.parse), ctx)
+  return bulk(native, a, a.records, 'update', (item, h) => native.updateRecord(nativeView(a), item.id, item.data, h).then(JSON.parse), ctx)
 }
 
 /** deleteRecords: `a.ids` is `[id]`. */
 function deleteRecords(native, a, ctx) {
-  return bulk(native, a, a.ids, 'delete', (item, h) => native.deleteRecord(a.scene, a.view, item.id, h).then(() => ({ id: item.id })), ctx)
+  return bulk(native, a, a.ids, 'delete', (item, h) => native.deleteRecord(nativeView(a), item.id, h).then(() => ({ id: item.id })), ctx)
 }
 
 module.exports = { createRecords, updateRecords, deleteRecords, wasAttempted }

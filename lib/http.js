@@ -20,6 +20,9 @@ const STATUS = {
   [codes.FORBIDDEN]: 403,
   [codes.NOT_FOUND]: 404,
   [codes.VALIDATION]: 422,
+  // The app asked a view for something it cannot do: the app's bug, not the browser's.
+  [codes.UNSUPPORTED_ACTION]: 500,
+  [codes.PARENT_REQUIRED]: 500,
   [codes.RATE_LIMITED]: 429,
   [codes.DAILY_LIMIT]: 503,
   [codes.SERVER_ERROR]: 502,
@@ -41,6 +44,8 @@ const PUBLIC_MESSAGE = {
   [codes.FORBIDDEN]: 'not allowed',
   [codes.NOT_FOUND]: 'not found',
   [codes.VALIDATION]: 'Knack refused the data',
+  [codes.UNSUPPORTED_ACTION]: 'internal error',
+  [codes.PARENT_REQUIRED]: 'internal error',
   [codes.RATE_LIMITED]: 'too many requests: try again later',
   [codes.DAILY_LIMIT]: "the app's daily Knack API limit is used up: try again later",
   [codes.SERVER_ERROR]: 'Knack had an error',

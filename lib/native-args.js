@@ -24,9 +24,14 @@ function nativeQuery(a) {
   }
 }
 
+/** Checked view args -> the native view of a record call. */
+function nativeView(a) {
+  return { scene: a.scene, view: a.view, parentRecordId: a.parentRecordId }
+}
+
 /** Checked paging args -> the native paging options. */
 function pagingOptions(a) {
   return { maxRecords: a.maxRecords, prefetchPages: a.prefetchPages, strict: a.strict }
 }
 
-module.exports = { nativeOptions, nativeQuery, pagingOptions }
+module.exports = { nativeOptions, nativeQuery, nativeView, pagingOptions }

@@ -336,12 +336,11 @@ function sessionOptions(opts, where) {
 // ---------------------------------------------------------------------------------------
 // Calls on a session
 
-// Record and bulk calls do not send a parent record id (yet): it is refused there, not ignored.
-const VIEW = { scene: required(nonEmptyString), view: required(nonEmptyString), signal }
+// Every call on a view takes the parent record of a child page (`?{scene_slug}_id=`).
+const VIEW = { scene: required(nonEmptyString), view: required(nonEmptyString), parentRecordId: string, signal }
 
 const QUERY_SPEC = {
   ...VIEW,
-  parentRecordId: string,
   page: number,
   rowsPerPage: number,
   filters,

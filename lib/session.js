@@ -11,7 +11,7 @@ const codes = require('./codes')
 const { KnackError, mapNative, invalid } = require('./errors')
 const { checkSignal, link } = require('./signal')
 const { sessionOptions, callArgs } = require('./options')
-const { nativeOptions, nativeQuery } = require('./native-args')
+const { nativeOptions, nativeQuery, nativeView } = require('./native-args')
 const { storeOf, storeError, saveSession, readSession, dropExpired } = require('./saved')
 const { RecordIterator, openRecords, parseFair } = require('./records')
 const bulk = require('./bulk')
@@ -210,25 +210,25 @@ class KnackSession {
 
   async getRecord(args) {
     const a = callArgs('getRecord', args)
-    const text = await call(a.signal, (h) => this.#native.getRecord(a.scene, a.view, a.id, h))
+    const text = await call(a.signal, (h) => this.#native.getRecord(nativeView(a), a.id, h))
     return JSON.parse(text)
   }
 
   async createRecord(args) {
     const a = callArgs('createRecord', args, this.#ctx())
-    const text = await call(a.signal, (h) => this.#native.createRecord(a.scene, a.view, a.data, h))
+    const text = await call(a.signal, (h) => this.#native.createRecord(nativeView(a), a.data, h))
     return JSON.parse(text)
   }
 
   async updateRecord(args) {
     const a = callArgs('updateRecord', args, this.#ctx())
-    const text = await call(a.signal, (h) => this.#native.updateRecord(a.scene, a.view, a.id, a.data, h))
+    const text = await call(a.signal, (h) => this.#native.updateRecord(nativeView(a), a.id, a.data, h))
     return JSON.parse(text)
   }
 
   async deleteRecord(args) {
     const a = callArgs('deleteRecord', args)
-    await call(a.signal, (h) => this.#native.deleteRecord(a.scene, a.view, a.id, h))
+    await call(a.signal, (h) => this.#native.deleteRecord(nativeView(a), a.id, h))
   }
 
   /** Counters and limits of this app's shared transport (requests, retries, 429s, queue, plan). */

@@ -112,6 +112,17 @@ async function fakeApp() {
     })
     show('filter "fire"', `${found.records.length} match`)
 
+    h('4b. The customer comments on the ticket: a view on its child page needs parentRecordId')
+    const comment = await alice.createRecord({
+      scene: 'scene_3',
+      view: 'view_7',
+      parentRecordId: created.id,
+      data: { field_20: 'It is still smoking.', field_22: 'Alice' },
+    })
+    show('comment', `${comment.id} "${comment.field_20_raw}" on ${comment.field_21_raw?.[0]?.identifier}`)
+    const thread = await alice.getRecords({ scene: 'scene_3', view: 'view_6', parentRecordId: created.id })
+    show('comments on it', `${thread.totalRecords} (sent as ?ticket_id=..., the page's slug from the app's metadata)`)
+
     h('5. A customer may not use the agent desk; a bad form is refused')
     try {
       await alice.getRecords({ scene: 'scene_2', view: 'view_4' })

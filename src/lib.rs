@@ -104,8 +104,22 @@ pub struct NativeSession {
     pub(crate) inner: Arc<Session>,
 }
 
-fn view_ref(scene: String, view: String) -> ViewRef {
-    ViewRef { scene, view }
+/// The view of a record call, and for a child page the parent record.
+#[napi(object, object_to_js = false)]
+pub struct NativeView {
+    pub scene: String,
+    pub view: String,
+    pub parent_record_id: Option<String>,
+}
+
+impl NativeView {
+    fn into_ref(self) -> ViewRef {
+        ViewRef {
+            scene: self.scene,
+            view: self.view,
+            parent_record_id: self.parent_record_id,
+        }
+    }
 }
 
 impl NativeSession {
@@ -287,13 +301,12 @@ impl NativeSession {
     pub fn get_record<'env>(
         &self,
         env: &'env Env,
-        scene: String,
-        view: String,
+        target: NativeView,
         id: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
         self.spawn(env, cancel, move |s, call| async move {
-            s.get_record(&view_ref(scene, view), &id, &call).await
+            s.get_record(&target.into_ref(), &id, &call).await
         })
     }
 
@@ -302,13 +315,12 @@ impl NativeSession {
     pub fn create_record<'env>(
         &self,
         env: &'env Env,
-        scene: String,
-        view: String,
+        target: NativeView,
         data: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
         self.spawn(env, cancel, move |s, call| async move {
-            s.create_record(&view_ref(scene, view), &data, &call).await
+            s.create_record(&target.into_ref(), &data, &call).await
         })
     }
 
@@ -316,15 +328,13 @@ impl NativeSession {
     pub fn update_record<'env>(
         &self,
         env: &'env Env,
-        scene: String,
-        view: String,
+        target: NativeView,
         id: String,
         data: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
         self.spawn(env, cancel, move |s, call| async move {
-            s.update_record(&view_ref(scene, view), &id, &data, &call)
-                .await
+            s.update_record(&target.into_ref(), &id, &data, &call).await
         })
     }
 
@@ -332,13 +342,12 @@ impl NativeSession {
     pub fn delete_record<'env>(
         &self,
         env: &'env Env,
-        scene: String,
-        view: String,
+        target: NativeView,
         id: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, ()>> {
         self.spawn(env, cancel, move |s, call| async move {
-            s.delete_record(&view_ref(scene, view), &id, &call).await
+            s.delete_record(&target.into_ref(), &id, &call).await
         })
     }
 }

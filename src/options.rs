@@ -95,6 +95,7 @@ impl NativeQuery {
             view: ViewRef {
                 scene: self.scene,
                 view: self.view,
+                parent_record_id: self.parent_record_id,
             },
             page,
             rows_per_page,
@@ -102,7 +103,6 @@ impl NativeQuery {
             sort_field: self.sort_field,
             sort_order: self.sort_order,
             format: self.format,
-            parent_record_id: self.parent_record_id,
         })
     }
 }

@@ -53,6 +53,7 @@ fuzz_target!(|input: Input| {
     let view = ViewRef {
         scene: input.scene.clone(),
         view: input.view.clone(),
+        parent_record_id: None,
     };
     // One record: path only.
     if view.check().is_ok() && validate::record_id("id", &input.id).is_ok() {
@@ -63,14 +64,16 @@ fuzz_target!(|input: Input| {
     // A list: path and query.
     let filters = input.filters.clone();
     let q = ListQuery {
-        view,
+        view: ViewRef {
+            parent_record_id: input.parent_record_id,
+            ..view
+        },
         page: input.page,
         rows_per_page: input.rows_per_page,
         filters,
         sort_field: input.sort_field,
         sort_order: input.sort_order,
         format: input.format,
-        parent_record_id: input.parent_record_id,
     };
     match q.prepare() {
         Err(e) => assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT"),

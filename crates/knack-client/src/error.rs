@@ -16,6 +16,8 @@ pub enum ErrorCode {
     Forbidden,
     NotFound,
     Validation,
+    UnsupportedAction,
+    ParentRequired,
     RateLimited,
     DailyLimit,
     ServerError,
@@ -28,7 +30,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order (the binding exports them to JS as `errorCodes()`).
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::InvalidArgument,
         ErrorCode::LoginFailed,
         ErrorCode::TokenExpired,
@@ -36,6 +38,8 @@ impl ErrorCode {
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::Validation,
+        ErrorCode::UnsupportedAction,
+        ErrorCode::ParentRequired,
         ErrorCode::RateLimited,
         ErrorCode::DailyLimit,
         ErrorCode::ServerError,
@@ -56,6 +60,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => "KNACK_FORBIDDEN",
             ErrorCode::NotFound => "KNACK_NOT_FOUND",
             ErrorCode::Validation => "KNACK_VALIDATION",
+            ErrorCode::UnsupportedAction => "KNACK_UNSUPPORTED_ACTION",
+            ErrorCode::ParentRequired => "KNACK_PARENT_REQUIRED",
             ErrorCode::RateLimited => "KNACK_RATE_LIMITED",
             ErrorCode::DailyLimit => "KNACK_DAILY_LIMIT",
             ErrorCode::ServerError => "KNACK_SERVER_ERROR",

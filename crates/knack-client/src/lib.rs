@@ -16,6 +16,7 @@ mod metadata;
 mod outcome;
 mod paging;
 mod quota;
+mod refusal;
 mod response;
 mod retry;
 mod sealed;

@@ -102,14 +102,65 @@ pub fn knack_errors(body: &[u8]) -> Vec<FieldError> {
         }
         return Vec::new();
     }
-    // A short plain-text answer such as "Rate limit exceeded"; never HTML pages.
-    if !text.is_empty() && text.len() <= 200 && !text.starts_with('<') {
-        return vec![FieldError {
-            message: text.to_owned(),
+    // A text answer: Knack sends many errors as text/html ("Malformed Record Key: x",
+    // "Invalid API Key", "Internal Server Error"), and proxies send HTML pages.
+    match text_message(text) {
+        Some(message) => vec![FieldError {
+            message,
             ..Default::default()
-        }];
+        }],
+        None => Vec::new(),
     }
-    Vec::new()
+}
+
+/// The longest message taken from a text answer, in characters.
+pub const MAX_TEXT_MESSAGE: usize = 200;
+
+/// The message of a text or HTML answer: an HTML page's `<title>` (else its text without
+/// tags), whitespace collapsed, cut at `MAX_TEXT_MESSAGE` characters.
+fn text_message(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let html = text.starts_with('<') || lower.contains("<html") || lower.contains("<body");
+    let source: String = if html {
+        let title = lower.find("<title").and_then(|start| {
+            let open_end = start + lower[start..].find('>')? + 1;
+            let close = open_end + lower[open_end..].find("</title")?;
+            Some(text[open_end..close].to_owned())
+        });
+        title
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| strip_tags(text))
+    } else {
+        text.to_owned()
+    };
+    let collapsed = source.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.is_empty() {
+        return None;
+    }
+    if collapsed.chars().count() <= MAX_TEXT_MESSAGE {
+        return Some(collapsed);
+    }
+    let mut cut: String = collapsed.chars().take(MAX_TEXT_MESSAGE - 1).collect();
+    cut.push('…');
+    Some(cut)
+}
+
+/// Text outside `<...>` tags (scripts and styles included: this is for a message only).
+fn strip_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The messages of Knack's errors, joined, for an error message.
@@ -425,7 +476,23 @@ mod tests {
             knack_errors(b"Rate limit exceeded")[0].message,
             "Rate limit exceeded"
         );
-        assert!(knack_errors(b"<html>502</html>").is_empty());
+        assert_eq!(
+            knack_errors(b"Malformed Record Key: 77777777")[0].message,
+            "Malformed Record Key: 77777777"
+        );
+        assert_eq!(
+            knack_errors(b"<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>")[0].message,
+            "502 Bad Gateway"
+        );
+        assert_eq!(
+            knack_errors(b"<html><body><h1>Service\n  Unavailable</h1></body></html>")[0].message,
+            "Service Unavailable"
+        );
+        assert!(knack_errors(b"<html></html>").is_empty());
+        let long = "x ".repeat(500);
+        let m = &knack_errors(long.as_bytes())[0].message;
+        assert_eq!(m.chars().count(), MAX_TEXT_MESSAGE);
+        assert!(m.ends_with('…'));
     }
 
     #[test]

@@ -195,7 +195,10 @@ impl Session {
             let (code, what) = match reply.status {
                 404 => (
                     ErrorCode::NotFound,
-                    "the application was not found".to_owned(),
+                    match validate::base_url_hint(&config.base_url) {
+                        Some(hint) => format!("the application was not found; {hint}"),
+                        None => "the application was not found".to_owned(),
+                    },
                 ),
                 _ => (
                     ErrorCode::LoginFailed,
@@ -355,33 +358,26 @@ impl Session {
         Err(self.status_error(&reply))
     }
 
-    /// Map a 4xx answer to an error.
+    /// Map a 4xx answer to an error (the decision is `refusal::refusal`).
     pub fn status_error(&self, reply: &Reply) -> Error {
         let errors = response::knack_errors(&reply.body);
         let summary = response::summary(&errors);
-        let said = |default: &str| summary.clone().unwrap_or_else(|| default.to_owned());
-        let lower = summary.clone().unwrap_or_default().to_ascii_lowercase();
-        let (code, message) = match reply.status {
-            400 if lower.contains("not found") => (ErrorCode::NotFound, said("not found")),
-            400 | 422 => (ErrorCode::Validation, said("Knack refused the data")),
-            401 if lower.contains("expired") || self.maybe_expired() => (
-                ErrorCode::TokenExpired,
-                format!("the token has expired ({})", said("unauthorized")),
-            ),
-            401 => (
-                ErrorCode::Unauthorized,
-                format!("Knack rejected the token ({})", said("unauthorized")),
-            ),
-            403 => (
-                ErrorCode::Forbidden,
-                format!("the user may not use this view ({})", said("forbidden")),
-            ),
-            404 | 410 => (ErrorCode::NotFound, said("not found")),
-            s => (
-                ErrorCode::BadResponse,
-                format!("unexpected status {s} ({})", said("no message")),
-            ),
+        let (code, what) = crate::refusal::refusal(crate::refusal::Refused {
+            status: reply.status,
+            message: summary.as_deref(),
+            maybe_expired: self.maybe_expired(),
+        });
+        let mut message = match (code, &summary) {
+            (ErrorCode::BadResponse, Some(s)) => format!("{what} {} ({s})", reply.status),
+            (ErrorCode::BadResponse, None) => format!("{what} {}", reply.status),
+            (_, Some(s)) => format!("{what} ({s})"),
+            (_, None) => what.to_owned(),
         };
+        if matches!(code, ErrorCode::NotFound | ErrorCode::BadResponse) {
+            if let Some(hint) = validate::base_url_hint(&self.app.base_url) {
+                message = format!("{message}; {hint}");
+            }
+        }
         let outcome = if reply.prior_unknown {
             Outcome::Unknown
         } else {

@@ -452,7 +452,11 @@ impl Attempted {
                 format!("{label}: Knack's rate limit was exceeded (429)"),
             ),
             (ErrorCode::ServerError, Some(s)) => {
-                Error::new(code, format!("{label}: Knack answered {s}")).with_errors(errors())
+                let errors = errors();
+                let said = crate::response::summary(&errors)
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default();
+                Error::new(code, format!("{label}: Knack answered {s}{said}")).with_errors(errors)
             }
             (ErrorCode::BadResponse, Some(s)) => Error::bad_response(format!(
                 "{label}: Knack answered with a redirect ({s}), which is refused so the token cannot be sent elsewhere"

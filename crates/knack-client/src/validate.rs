@@ -148,9 +148,36 @@ pub fn base_url(s: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// A hint for a refused call when `baseUrl` does not end in `/v1`, where Knack's API lives
+/// (`https://api.knack.com/v1`, `https://{slug}-api.knack.com/v1` for HIPAA apps).
+pub fn base_url_hint(url: &Url) -> Option<String> {
+    let path = url.path().trim_end_matches('/');
+    (!path.ends_with("/v1")).then(|| {
+        let mut fixed = url.clone();
+        fixed.set_path(&format!("{path}/v1"));
+        format!(
+            "baseUrl {} does not end in /v1, where Knack's API lives: did you mean {}?",
+            url.as_str().trim_end_matches('/'),
+            fixed.as_str()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_base_url_without_v1_gets_a_hint_naming_the_fix() {
+        let hint = |s: &str| base_url_hint(&base_url(s).unwrap());
+        assert_eq!(hint("https://api.knack.com/v1"), None);
+        assert_eq!(hint("https://api.knack.com/v1/"), None);
+        assert_eq!(hint("https://acme-api.knack.com/v1"), None);
+        let h = hint("https://api.knack.com").unwrap();
+        assert!(h.contains("did you mean https://api.knack.com/v1?"), "{h}");
+        let h = hint("http://127.0.0.1:9/knack").unwrap();
+        assert!(h.contains("http://127.0.0.1:9/knack/v1"), "{h}");
+    }
 
     #[test]
     fn scene_and_view_keys() {

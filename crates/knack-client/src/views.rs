@@ -15,17 +15,54 @@ use serde_json::value::RawValue;
 /// Knack's largest page.
 pub const MAX_ROWS_PER_PAGE: u32 = 1000;
 
-/// Which scene and view.
+/// Which scene and view, and for a view on a child page the parent record it is about
+/// (sent as `?{scene_slug}_id=<id>`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ViewRef {
     pub scene: String,
     pub view: String,
+    pub parent_record_id: Option<String>,
+}
+
+/// Where a view's `{slug}_id` parameter comes from.
+#[derive(Debug, Clone, PartialEq)]
+enum ParentParam {
+    None,
+    /// The scene was given by its slug: the parameter is known.
+    Ready(String),
+    /// The scene was given by its key: its slug comes from the app's metadata.
+    Lookup {
+        scene: String,
+        id: String,
+    },
 }
 
 impl ViewRef {
     pub fn check(&self) -> Result<()> {
         validate::scene(&self.scene)?;
-        validate::view(&self.view)
+        validate::view(&self.view)?;
+        if let Some(id) = &self.parent_record_id {
+            validate::record_id("parentRecordId", id)?;
+        }
+        Ok(())
+    }
+
+    fn parent_param(&self) -> ParentParam {
+        match &self.parent_record_id {
+            None => ParentParam::None,
+            Some(id) if validate::is_scene_key(&self.scene) => ParentParam::Lookup {
+                scene: self.scene.clone(),
+                id: id.clone(),
+            },
+            Some(id) => ParentParam::Ready(format!("{}_id={id}", self.scene)),
+        }
+    }
+
+    /// The query string of a record call: `{slug}_id=<parent>` or nothing.
+    async fn record_query(&self, session: &Session, progress: &Progress) -> Result<String> {
+        Ok(resolve_parent(self.parent_param(), session, progress)
+            .await?
+            .unwrap_or_default())
     }
 
     pub fn records_path(&self) -> String {
@@ -48,7 +85,6 @@ pub struct ListQuery {
     pub sort_field: Option<String>,
     pub sort_order: Option<String>,
     pub format: Option<String>,
-    pub parent_record_id: Option<String>,
 }
 
 /// A checked list query, with the query string minus `page` (paging adds it).
@@ -57,8 +93,8 @@ pub struct PreparedQuery {
     pub path: String,
     /// Encoded parameters other than `page`, each `k=v`.
     pub params: Vec<String>,
-    /// The scene key whose slug `parentRecordId` needs, if it must be looked up.
-    pub parent: Option<(String, String)>,
+    /// The `{slug}_id` parameter still to be added (`resolve`).
+    parent: ParentParam,
 }
 
 impl ListQuery {
@@ -102,15 +138,13 @@ impl ListQuery {
                 ))
             }
         }
-        let mut parent = None;
-        if let Some(id) = &self.parent_record_id {
-            validate::record_id("parentRecordId", id)?;
-            if validate::is_scene_key(&self.view.scene) {
-                parent = Some((self.view.scene.clone(), id.clone()));
-            } else {
-                params.push(format!("{}_id={id}", self.view.scene));
+        let parent = match self.view.parent_param() {
+            ParentParam::Ready(p) => {
+                params.push(p);
+                ParentParam::None
             }
-        }
+            other => other,
+        };
         Ok(PreparedQuery {
             path: self.view.records_path(),
             params,
@@ -122,12 +156,9 @@ impl ListQuery {
 impl PreparedQuery {
     /// Resolve the parent scene's slug (from cached metadata) into a `{slug}_id` parameter.
     pub async fn resolve(&mut self, session: &Session, progress: &Progress) -> Result<()> {
-        if let Some((scene, id)) = self.parent.take() {
-            let slug =
-                crate::metadata::scene_slug(session.app(), &scene, session.policy(), progress)
-                    .await?;
-            validate::scene(&slug)?;
-            self.params.push(format!("{slug}_id={id}"));
+        let parent = std::mem::replace(&mut self.parent, ParentParam::None);
+        if let Some(p) = resolve_parent(parent, session, progress).await? {
+            self.params.push(p);
         }
         Ok(())
     }
@@ -141,6 +172,25 @@ impl PreparedQuery {
             q.push_str(&format!("page={p}"));
         }
         q
+    }
+}
+
+/// `{slug}_id=<id>`, looking the slug up in the app's cached metadata when needed.
+async fn resolve_parent(
+    parent: ParentParam,
+    session: &Session,
+    progress: &Progress,
+) -> Result<Option<String>> {
+    match parent {
+        ParentParam::None => Ok(None),
+        ParentParam::Ready(p) => Ok(Some(p)),
+        ParentParam::Lookup { scene, id } => {
+            let slug =
+                crate::metadata::scene_slug(session.app(), &scene, session.policy(), progress)
+                    .await?;
+            validate::scene(&slug)?;
+            Ok(Some(format!("{slug}_id={id}")))
+        }
     }
 }
 
@@ -177,7 +227,8 @@ impl Session {
         view.check()?;
         validate::record_id("id", id)?;
         self.run(opts, |progress| async move {
-            let call = Call::new(Method::GET, view.record_path(id));
+            let mut call = Call::new(Method::GET, view.record_path(id));
+            call.query = view.record_query(self, &progress).await?;
             let reply = self.send(call, &progress).await?;
             let (got, json) =
                 response::single_record(&reply.body).map_err(|e| reply.unusable(e))?;
@@ -203,6 +254,7 @@ impl Session {
         let body = data_body(data)?;
         self.run(opts, |progress| async move {
             let mut call = Call::new(Method::POST, view.records_path());
+            call.query = view.record_query(self, &progress).await?;
             call.body = Some(body);
             let reply = self.send(call, &progress).await?;
             let (_, json) = response::single_record(&reply.body).map_err(|e| reply.unusable(e))?;
@@ -225,6 +277,7 @@ impl Session {
         let body = data_body(data)?;
         self.run(opts, |progress| async move {
             let mut call = Call::new(Method::PUT, view.record_path(id));
+            call.query = view.record_query(self, &progress).await?;
             call.body = Some(body);
             let reply = self.send(call, &progress).await?;
             let (got, json) =
@@ -245,7 +298,8 @@ impl Session {
         view.check()?;
         validate::record_id("id", id)?;
         self.run(opts, |progress| async move {
-            let call = Call::new(Method::DELETE, view.record_path(id));
+            let mut call = Call::new(Method::DELETE, view.record_path(id));
+            call.query = view.record_query(self, &progress).await?;
             match self.send(call, &progress).await {
                 Ok(reply) => response::deleted(&reply.body).map_err(|e| reply.unusable(e)),
                 // A retry found the record gone after an attempt whose answer was lost: that
@@ -271,6 +325,7 @@ mod tests {
             view: ViewRef {
                 scene: "scene_1".into(),
                 view: "view_1".into(),
+                parent_record_id: None,
             },
             ..Default::default()
         }
@@ -332,15 +387,18 @@ mod tests {
     fn parent_record_uses_the_slug() {
         let mut query = q();
         query.view.scene = "ticket".into();
-        query.parent_record_id = Some("000000000000000000000a11".into());
+        query.view.parent_record_id = Some("000000000000000000000a11".into());
         let p = query.prepare().unwrap();
         assert_eq!(p.query_for_page(None), "ticket_id=000000000000000000000a11");
         let mut query = q();
-        query.parent_record_id = Some("000000000000000000000a11".into());
+        query.view.parent_record_id = Some("000000000000000000000a11".into());
         let p = query.prepare().unwrap();
         assert_eq!(
             p.parent,
-            Some(("scene_1".into(), "000000000000000000000a11".into()))
+            ParentParam::Lookup {
+                scene: "scene_1".into(),
+                id: "000000000000000000000a11".into()
+            }
         );
     }
 
@@ -355,7 +413,7 @@ mod tests {
             Box::new(|q| q.sort_field = Some("name".into())),
             Box::new(|q| q.sort_order = Some("up".into())),
             Box::new(|q| q.format = Some("xml".into())),
-            Box::new(|q| q.parent_record_id = Some("x".into())),
+            Box::new(|q| q.view.parent_record_id = Some("x".into())),
             Box::new(|q| q.filters = Some(json!("x").to_string())),
             Box::new(|q| q.filters = Some("[{\"field\": ".into())),
         ];

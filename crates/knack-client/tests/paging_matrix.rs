@@ -12,7 +12,7 @@ use common::*;
 use fake_knack::helpdesk::{ALICE_TICKETS, CAROL_EMAIL};
 use fake_knack::{FakeConfig, FakeKnack, Fault, FaultKind, RunningServer};
 use knack_client::{CallOptions, Error, ErrorCode, ListQuery, Pager, PagingOptions};
-use knack_client::{PagingSummary, Session};
+use knack_client::{PagingSummary, Session, ViewRef};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -355,8 +355,10 @@ async fn an_empty_view_is_one_empty_page_and_a_complete_summary() {
     };
     // Comments of alice's second ticket (it has none), through the parent's slug.
     let no_comments = ListQuery {
-        view: view("scene_3", "view_6"),
-        parent_record_id: Some(ALICE_TICKETS[1].into()),
+        view: ViewRef {
+            parent_record_id: Some(ALICE_TICKETS[1].into()),
+            ..view("scene_3", "view_6")
+        },
         ..Default::default()
     };
     for (what, q) in [

@@ -95,7 +95,7 @@ proptest! {
     fn a_record_url_is_refused_or_stays_in_its_path(
         scene in hostile(), view in hostile(), id in hostile()
     ) {
-        let v = ViewRef { scene: scene.clone(), view: view.clone() };
+        let v = ViewRef { scene: scene.clone(), view: view.clone(), parent_record_id: None };
         match (v.check(), validate::record_id("id", &id)) {
             (Ok(()), Ok(())) => {
                 let u = request_url(&base(), &v.record_path(&id), "").expect("url");
@@ -126,14 +126,13 @@ proptest! {
     ) {
         let filters = serde_json::json!([{"field": filter_field, "operator": "is", "value": filter_value}]);
         let q = ListQuery {
-            view: ViewRef { scene: scene.clone(), view: view.clone() },
+            view: ViewRef { scene: scene.clone(), view: view.clone(), parent_record_id: parent },
             page,
             rows_per_page: rows,
             filters: Some(filters.to_string()),
             sort_field,
             sort_order,
             format,
-            parent_record_id: parent,
         };
         match q.prepare() {
             Err(e) => prop_assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT"),

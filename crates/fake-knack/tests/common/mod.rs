@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub use fake_knack::helpdesk::*;
+#[allow(unused_imports)]
 pub use fake_knack::INVALID_TOKEN;
 
 pub struct Fx {

@@ -49,6 +49,7 @@ pub fn my_tickets() -> ListQuery {
         view: ViewRef {
             scene: "scene_1".into(),
             view: "view_1".into(),
+            parent_record_id: None,
         },
         ..Default::default()
     }
@@ -58,6 +59,7 @@ pub fn view(scene: &str, view: &str) -> ViewRef {
     ViewRef {
         scene: scene.into(),
         view: view.into(),
+        parent_record_id: None,
     }
 }
 
