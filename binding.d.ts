@@ -137,6 +137,8 @@ export interface NativeOptions {
   /** `false`: governor off; `true` or absent: the default; an object: its settings. */
   rateLimit?: boolean | NativeRateLimit
   proxy?: string
+  /** Extra CA certificates, PEM (the facade joins a list into one text). */
+  ca?: string
   maxBodyBytes?: number
   remember?: boolean
 }

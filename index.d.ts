@@ -120,6 +120,11 @@ export interface SessionOptions {
   secret?: string | string[]
   /** Proxy URL; otherwise `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply. */
   proxy?: string
+  /**
+   * Extra CA certificates (PEM) to trust besides the system store and NODE_EXTRA_CA_CERTS,
+   * e.g. a TLS-inspecting proxy's CA. Like Node's `tls` option: a string, Buffer or an array.
+   */
+  ca?: string | Uint8Array | Array<string | Uint8Array>
   /** Largest answer accepted, in bytes (1024 to 4 GiB). Default 64 MiB. */
   maxBodyBytes?: number
   /**

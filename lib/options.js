@@ -271,6 +271,23 @@ const rateLimit = rule((v) => {
   return out
 })
 
+/**
+ * ca: extra CA certificates as PEM, a string, Buffer or Uint8Array, or an array of them (as
+ * Node's `tls` takes it), joined into one PEM text for the core, which checks the content.
+ */
+const MAX_CA_BYTES = 4 << 20
+const ca = rule((v, key) => {
+  const one = (x, where) => {
+    if (typeof x === 'string') return x
+    if (x instanceof Uint8Array) return Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('latin1')
+    throw invalid(`${where} must be PEM text: a string, a Buffer or an array of them`)
+  }
+  const parts = Array.isArray(v) ? v.map((x, i) => one(x, `${key}[${i}]`)) : [one(v, key)]
+  const text = parts.join('\n')
+  if (text.length > MAX_CA_BYTES) throw invalid(`${key} is over ${MAX_CA_BYTES} bytes`)
+  return text
+})
+
 /** Every session option (login, fromToken, restore, the middleware and the Next helper). */
 const SESSION_SPEC = {
   appId: required(nonEmptyString),
@@ -280,6 +297,7 @@ const SESSION_SPEC = {
   retries: number,
   rateLimit,
   proxy: string,
+  ca,
   maxBodyBytes: number,
   maxPayloadBytes: whole(1),
   remember: boolean,
@@ -308,6 +326,7 @@ function nativeFields(o) {
     retries: o.retries,
     rateLimit: o.rateLimit,
     proxy: o.proxy,
+    ca: o.ca,
     maxBodyBytes: o.maxBodyBytes,
     remember: o.remember,
   }

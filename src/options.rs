@@ -20,6 +20,8 @@ pub struct NativeOptions {
     /// `false`: governor off; `true` or absent: the default; an object: its settings.
     pub rate_limit: Option<Either<bool, NativeRateLimit>>,
     pub proxy: Option<String>,
+    /// Extra CA certificates, PEM (the facade joins a list into one text).
+    pub ca: Option<String>,
     pub max_body_bytes: Option<f64>,
     pub remember: Option<bool>,
 }
@@ -60,6 +62,9 @@ impl NativeOptions {
         }
         if let Some(p) = &self.proxy {
             c.app.proxy = Some(p.clone());
+        }
+        if let Some(ca) = &self.ca {
+            c.app.ca = Some(ca.clone());
         }
         if let Some(b) = self.max_body_bytes {
             c.policy.max_body_bytes = CallPolicy::MAX_BODY_BYTES.check(b)? as usize;

@@ -2,7 +2,9 @@
 // /_fake control API.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import https from 'node:https'
+import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import readline from 'node:readline'
@@ -33,12 +35,15 @@ export function fakeBinary() {
 /**
  * Start a fake-knack server. Returns { url, baseUrl, appId, args, pid, ...control, stop }.
  * @param {string[]} [args] extra CLI flags, e.g. ['--rate-limit', 'off']
- * @param {{ binary?: string }} [opts] a specific binary (default: the debug, else the release build)
+ * With `tls: true` it serves HTTPS (HTTP/2 by ALPN) with a certificate of a test CA made at
+ * start: `caFile` / `caPem` are that CA, which a client must be given (`ca`, NODE_EXTRA_CA_CERTS).
+ * @param {{ binary?: string, tls?: boolean }} [opts] a specific binary (default: the debug, else the release build)
  */
 export async function startFake(args = [], opts = {}) {
   const binary = opts.binary ?? fakeBinary()
   if (!existsSync(binary)) throw new Error(`${binary} is missing: run cargo build -p fake-knack`)
-  const fullArgs = ['--fixture', FIXTURE, '--port', '0', ...args]
+  const caFile = opts.tls ? path.join(mkdtempSync(path.join(os.tmpdir(), 'fake-knack-ca-')), 'ca.pem') : null
+  const fullArgs = ['--fixture', FIXTURE, '--port', '0', ...(caFile ? ['--tls', '--ca-out', caFile] : []), ...args]
   const child = spawn(binary, fullArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -49,25 +54,43 @@ export async function startFake(args = [], opts = {}) {
       throw new Error(`fake-knack exited with ${code} before listening`)
     }),
   ])
-  const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line)
+  const m = /^listening on (https?:\/\/127\.0\.0\.1:\d+)$/.exec(line)
   if (!m) throw new Error(`unexpected first line from fake-knack: ${line}`)
   const url = m[1]
   rl.close()
+  const caPem = caFile ? readFileSync(caFile, 'utf8') : null
   const control = makeControl(url, async () => {
     if (child.exitCode !== null) return
     child.kill('SIGTERM')
     await once(child, 'exit')
-  })
-  return { ...control, args: fullArgs, pid: child.pid }
+  }, caPem)
+  return { ...control, args: fullArgs, pid: child.pid, caFile, caPem }
 }
 
-export function makeControl(url, stop) {
+/** fetch(), or for an https fake (whose CA Node's fetch cannot be given) node:https with `ca`. */
+function request(url, init, ca) {
+  if (!url.startsWith('https:')) return fetch(url, init)
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method: init.method, headers: init.headers ?? {}, ca }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        resolve({ ok: res.statusCode >= 200 && res.statusCode < 300, status: res.statusCode, text: async () => text, json: async () => JSON.parse(text) })
+      })
+    })
+    req.on('error', reject)
+    req.end(init.body)
+  })
+}
+
+export function makeControl(url, stop, ca = null) {
   async function ctl(method, p, body) {
-    const res = await fetch(url + '/_fake' + p, {
+    const res = await request(url + '/_fake' + p, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
-    })
+    }, ca)
     const text = await res.text()
     if (!res.ok) throw new Error(`fake-knack ${method} ${p} -> ${res.status}: ${text}`)
     return text ? JSON.parse(text) : null
@@ -89,11 +112,11 @@ export function makeControl(url, stop) {
     stored: (object) => ctl('GET', `/records/${object}`),
     /** Log in over the API, as a browser would; resolves the token. */
     async login(email, password) {
-      const res = await fetch(`${url}/v1/applications/${APP_ID}/session`, {
+      const res = await request(`${url}/v1/applications/${APP_ID}/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password }),
-      })
+      }, ca)
       if (!res.ok) throw new Error(`login ${email} -> ${res.status}`)
       return (await res.json()).session.user.token
     },

@@ -187,6 +187,7 @@ pub struct FakeConfig {
     pub(crate) port: u16,
     pub(crate) switches: Switches,
     pub(crate) seed_tickets: usize,
+    pub(crate) tls: bool,
 }
 
 impl Default for FakeConfig {
@@ -216,6 +217,7 @@ impl FakeConfig {
             port: 0,
             switches: Switches::default(),
             seed_tickets: 0,
+            tls: false,
         }
     }
 
@@ -290,6 +292,13 @@ impl FakeConfig {
 
     pub fn overstate_total_records(mut self, n: u64) -> Self {
         self.switches.overstate_total_records = n;
+        self
+    }
+
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1 by ALPN) with a certificate from a test CA made at
+    /// start ([`crate::RunningServer::ca_pem`]), as real Knack is HTTPS only.
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
         self
     }
 

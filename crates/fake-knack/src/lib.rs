@@ -36,6 +36,7 @@ mod seed;
 mod server;
 mod state;
 mod store;
+mod tls;
 mod tokens;
 mod values;
 mod views;
@@ -95,6 +96,7 @@ pub struct FakeKnack;
 
 struct Bound {
     listener: TcpListener,
+    tls: Option<tls::Tls>,
     url: String,
     addr: SocketAddr,
     state: Arc<FakeState>,
@@ -110,7 +112,13 @@ async fn bind(config: FakeConfig) -> Result<Bound, Error> {
             source,
         })?;
     let addr = listener.local_addr()?;
-    let url = format!("http://127.0.0.1:{}", addr.port());
+    let tls = if config.tls {
+        Some(tls::Tls::generate()?)
+    } else {
+        None
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://127.0.0.1:{}", addr.port());
     let state = Arc::new(state::FakeState::new(
         schema,
         data,
@@ -120,6 +128,7 @@ async fn bind(config: FakeConfig) -> Result<Bound, Error> {
     )?);
     Ok(Bound {
         listener,
+        tls,
         url,
         addr,
         state,
@@ -139,8 +148,10 @@ impl FakeKnack {
     pub async fn start(config: FakeConfig) -> Result<RunningServer, Error> {
         let b = bind(config).await?;
         let (tx, rx) = watch::channel(false);
-        let task = tokio::spawn(server::serve(b.listener, b.state.clone(), rx));
+        let ca_pem = b.tls.as_ref().map(|t| t.ca_pem.clone());
+        let task = tokio::spawn(server::serve(b.listener, b.tls, b.state.clone(), rx));
         Ok(RunningServer {
+            ca_pem,
             url: b.url,
             addr: b.addr,
             state: b.state,
@@ -169,9 +180,10 @@ impl FakeKnack {
                     match bind(config).await {
                         Ok(b) => {
                             let (tx, rx) = watch::channel(false);
-                            let info = (b.url, b.addr, b.state.clone(), tx);
+                            let ca = b.tls.as_ref().map(|t| t.ca_pem.clone());
+                            let info = (b.url, b.addr, b.state.clone(), tx, ca);
                             if ready_tx.send(Ok(info)).is_ok() {
-                                server::serve(b.listener, b.state, rx).await;
+                                server::serve(b.listener, b.tls, b.state, rx).await;
                             }
                         }
                         Err(e) => {
@@ -180,10 +192,11 @@ impl FakeKnack {
                     }
                 });
             })?;
-        let (url, addr, state, tx) = ready_rx
+        let (url, addr, state, tx, ca_pem) = ready_rx
             .recv()
             .map_err(|_| Error::Invalid("fake-knack thread ended early".into()))??;
         Ok(RunningServer {
+            ca_pem,
             url,
             addr,
             state,
@@ -196,6 +209,7 @@ impl FakeKnack {
 
 /// A running fake. Stops on [`RunningServer::shutdown`] or when dropped.
 pub struct RunningServer {
+    ca_pem: Option<String>,
     url: String,
     addr: SocketAddr,
     state: Arc<FakeState>,
@@ -205,9 +219,14 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// `http://127.0.0.1:PORT` (no trailing slash, no `/v1`).
+    /// `http://127.0.0.1:PORT` (`https://` with TLS; no trailing slash, no `/v1`).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// With TLS: the PEM certificate of the test CA that signed the server's certificate.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// `http://127.0.0.1:PORT/v1`, the client's base URL.

@@ -1,7 +1,8 @@
 //! `fake-knack --fixture PATH --port N [--rate-limit N|off] [--window fixed|sliding]
-//! [--daily-limit N|off] [--seed-tickets N] [--latency-ms N]`
+//! [--daily-limit N|off] [--seed-tickets N] [--latency-ms N] [--tls [--ca-out PATH]]`
 //!
-//! Prints `listening on http://127.0.0.1:PORT` and serves until SIGINT/SIGTERM.
+//! Prints `listening on http://127.0.0.1:PORT` (`https://` with `--tls`, after writing the
+//! test CA's PEM certificate to `--ca-out`) and serves until SIGINT/SIGTERM.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -9,9 +10,15 @@ use std::process::ExitCode;
 use fake_knack::{FakeConfig, FakeKnack, Window};
 
 const USAGE: &str = "usage: fake-knack [--fixture PATH] [--port N] [--rate-limit N|off] \
-[--window fixed|sliding] [--daily-limit N|off] [--seed-tickets N] [--latency-ms N]";
+[--window fixed|sliding] [--daily-limit N|off] [--seed-tickets N] [--latency-ms N] \
+[--tls [--ca-out PATH]]";
 
-fn parse_args(args: &[String]) -> Result<FakeConfig, String> {
+struct Args {
+    config: FakeConfig,
+    ca_out: Option<String>,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut fixture = None;
     let mut port = 0u16;
     let mut rate: Option<Option<u32>> = None;
@@ -19,6 +26,8 @@ fn parse_args(args: &[String]) -> Result<FakeConfig, String> {
     let mut daily: Option<Option<u64>> = None;
     let mut seed = 0usize;
     let mut latency = 0u64;
+    let mut tls = false;
+    let mut ca_out = None;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let (name, inline) = match flag.split_once('=') {
@@ -27,6 +36,10 @@ fn parse_args(args: &[String]) -> Result<FakeConfig, String> {
         };
         if name == "--help" || name == "-h" {
             return Err(String::new());
+        }
+        if name == "--tls" && inline.is_none() {
+            tls = true;
+            continue;
         }
         let mut value = || -> Result<String, String> {
             inline
@@ -71,6 +84,7 @@ fn parse_args(args: &[String]) -> Result<FakeConfig, String> {
             }
             "--seed-tickets" => seed = num(&value()?)? as usize,
             "--latency-ms" => latency = num(&value()?)?,
+            "--ca-out" => ca_out = Some(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -78,7 +92,14 @@ fn parse_args(args: &[String]) -> Result<FakeConfig, String> {
         Some(p) => FakeConfig::from_fixture_path(p),
         None => FakeConfig::helpdesk(),
     };
-    cfg = cfg.port(port).seed_tickets(seed).latency_ms(latency);
+    if ca_out.is_some() && !tls {
+        return Err("--ca-out needs --tls".into());
+    }
+    cfg = cfg
+        .port(port)
+        .seed_tickets(seed)
+        .latency_ms(latency)
+        .tls(tls);
     if let Some(w) = window {
         cfg = cfg.rate_window(w);
     }
@@ -88,7 +109,10 @@ fn parse_args(args: &[String]) -> Result<FakeConfig, String> {
     if let Some(d) = daily {
         cfg = cfg.daily_limit(d);
     }
-    Ok(cfg)
+    Ok(Args {
+        config: cfg,
+        ca_out,
+    })
 }
 
 async fn wait_for_signal() {
@@ -115,7 +139,10 @@ async fn wait_for_signal() {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let cfg = match parse_args(&args) {
+    let Args {
+        config: cfg,
+        ca_out,
+    } = match parse_args(&args) {
         Ok(c) => c,
         Err(msg) => {
             if msg.is_empty() {
@@ -141,6 +168,12 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if let (Some(path), Some(pem)) = (&ca_out, server.ca_pem()) {
+            if let Err(e) = std::fs::write(path, pem) {
+                eprintln!("fake-knack: cannot write the CA certificate to {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
         let mut out = std::io::stdout().lock();
         if writeln!(out, "listening on {}", server.url())
             .and_then(|_| out.flush())

@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -34,6 +34,7 @@ pub struct ConnReset;
 
 pub(crate) async fn serve(
     listener: TcpListener,
+    tls: Option<crate::tls::Tls>,
     state: Arc<FakeState>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -45,7 +46,25 @@ pub(crate) async fn serve(
                     let _ = stream.set_nodelay(true);
                     let st = state.clone();
                     let sd = shutdown.clone();
-                    tokio::spawn(serve_conn(stream, st, sd));
+                    match &tls {
+                        None => {
+                            tokio::spawn(serve_conn(stream, st, sd));
+                        }
+                        Some(t) => {
+                            let acceptor = t.acceptor.clone();
+                            tokio::spawn(async move {
+                                // A client that does not trust the CA ends here (handshake).
+                                if let Ok(s) = acceptor.accept(stream).await {
+                                    let h2 = s.get_ref().1.alpn_protocol() == Some(b"h2");
+                                    if h2 {
+                                        serve_h2(s, st, sd).await;
+                                    } else {
+                                        serve_conn(s, st, sd).await;
+                                    }
+                                }
+                            });
+                        }
+                    }
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
             }
@@ -53,11 +72,28 @@ pub(crate) async fn serve(
     }
 }
 
-async fn serve_conn(
-    stream: tokio::net::TcpStream,
-    state: Arc<FakeState>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn serve_h2<S>(stream: S, state: Arc<FakeState>, mut shutdown: watch::Receiver<bool>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = service_fn(move |req| {
+        let st = state.clone();
+        async move { handle(st, req).await }
+    });
+    let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+async fn serve_conn<S>(stream: S, state: Arc<FakeState>, mut shutdown: watch::Receiver<bool>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let svc = service_fn(move |req| {
         let st = state.clone();
         async move { handle(st, req).await }
@@ -214,6 +250,7 @@ async fn api(
 ) -> Result<Response<Body>, ConnReset> {
     let (parts, body) = req.into_parts();
     let method = parts.method;
+    let http_version = format!("{:?}", parts.version);
     let query_raw = parts.uri.query().unwrap_or("").to_string();
     let headers = parts.headers;
     let mut pending = Pending {
@@ -234,6 +271,7 @@ async fn api(
             headers: log_headers(&headers),
             applied: false,
             fault: None,
+            http_version,
         },
         verbose: st.verbose,
     };

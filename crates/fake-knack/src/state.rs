@@ -59,6 +59,8 @@ pub struct LogEntry {
     pub headers: BTreeMap<String, String>,
     pub applied: bool,
     pub fault: Option<String>,
+    /// `"HTTP/1.1"` or `"HTTP/2.0"` (with TLS, chosen by ALPN).
+    pub http_version: String,
 }
 
 #[derive(Debug, Default)]

@@ -26,6 +26,8 @@ pub struct AppOptions {
     pub proxy: Option<String>,
     /// Share the governor's window through Redis: (URL, key prefix).
     pub shared_redis: Option<(String, Option<String>)>,
+    /// Extra CA certificates (PEM) trusted besides the system store and NODE_EXTRA_CA_CERTS.
+    pub ca: Option<String>,
 }
 
 impl AppOptions {
@@ -67,6 +69,8 @@ pub struct App {
     shared_redis: Mutex<Option<(String, Option<String>)>>,
     /// The explicit proxy the pool was built with (its URL may hold a password).
     proxy: Option<Secret>,
+    /// The `ca` the pool was built with.
+    ca: Option<String>,
 }
 
 /// An app that no session has used for this long is dropped from the registry (its
@@ -123,6 +127,13 @@ impl App {
                      so give them all the same proxy",
                 ));
             }
+            if opts.ca.is_some() && opts.ca != t.ca {
+                return Err(Error::invalid(
+                    "ca differs from the one this app's sessions already use in this process: \
+                     every session of an app (same baseUrl and appId) shares one connection pool, \
+                     so give them all the same ca",
+                ));
+            }
             if let Some(limit) = opts.rate_limit {
                 t.governor.set_per_second(limit);
             }
@@ -174,6 +185,10 @@ impl App {
                 .map_err(|_| Error::invalid("proxy is not a valid proxy URL"))?;
             builder = builder.proxy(proxy);
         }
+        let roots = crate::tls::extra_roots(opts.ca.as_deref())?;
+        if !roots.is_empty() {
+            builder = builder.tls_certs_merge(roots);
+        }
         let http = builder
             .build()
             .map_err(|e| Error::invalid(format!("could not build the HTTP client: {e}")))?;
@@ -188,6 +203,7 @@ impl App {
             metadata: tokio::sync::Mutex::new(None),
             shared_redis: Mutex::new(None),
             proxy: opts.proxy.as_deref().map(Secret::new),
+            ca: opts.ca.clone(),
         };
         t.share_window(opts)?;
         Ok(t)

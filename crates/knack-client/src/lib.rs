@@ -23,6 +23,7 @@ mod sealed;
 mod secret;
 mod session;
 mod store;
+mod tls;
 mod token;
 mod transport;
 mod validate;

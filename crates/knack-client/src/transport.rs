@@ -274,7 +274,15 @@ async fn attempt(
     }
     let mut resp = rb.send().await.map_err(|e| {
         if e.is_connect() {
-            AttemptError::Connect(describe(&e))
+            let detail = describe(&e);
+            // A certificate the client does not trust: retrying cannot help.
+            match crate::tls::untrusted_message(&detail) {
+                Some(m) => AttemptError::Unusable(Error::new(
+                    ErrorCode::Network,
+                    format!("{}: {m}", call.label()),
+                )),
+                None => AttemptError::Connect(detail),
+            }
         } else {
             AttemptError::AfterSend(describe(&e))
         }

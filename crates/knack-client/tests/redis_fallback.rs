@@ -156,8 +156,8 @@ async fn run(redis: &mut RedisServer, sc: Scenario) -> Outcome {
     let members_key = format!("{prefix}rate:{}:members", fake.app_id());
     let opts = AppOptions {
         rate_limit: Some(Some(10)),
-        proxy: None,
         shared_redis: Some((redis.url(), Some(prefix))),
+        ..AppOptions::default()
     };
     // Three "processes": each app has its own governor and its own Redis limiter.
     let processes: Vec<Arc<App>> = (0..PROCESSES)

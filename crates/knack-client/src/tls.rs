@@ -1,0 +1,113 @@
+//! Which certificate authorities a session trusts: the system store (rustls-platform-verifier:
+//! the OS store, or `SSL_CERT_FILE` / `SSL_CERT_DIR` on Linux), plus the `ca` option, plus
+//! `NODE_EXTRA_CA_CERTS` as Node itself reads it, so that a corporate TLS-inspecting proxy
+//! trusted by every Node HTTP client is trusted here too.
+
+use crate::error::{Error, Result};
+use reqwest::Certificate;
+
+/// The environment variable Node reads for extra CA certificates (a PEM file).
+pub const NODE_EXTRA_CA_CERTS: &str = "NODE_EXTRA_CA_CERTS";
+
+/// The PEM certificates in `text`, each checked to be usable as a trust anchor; `what`
+/// names the source in errors.
+fn pem_certs(text: &[u8], what: &str) -> Result<Vec<Certificate>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    let mut certs = Vec::new();
+    for (i, item) in CertificateDer::pem_slice_iter(text).enumerate() {
+        let der =
+            item.map_err(|e| Error::invalid(format!("{what} is not PEM certificates ({e})")))?;
+        webpki::anchor_from_trusted_cert(&der).map_err(|e| {
+            Error::invalid(format!(
+                "{what}: certificate {} is not a valid X.509 certificate ({e})",
+                i + 1
+            ))
+        })?;
+        certs.push(
+            Certificate::from_der(&der)
+                .map_err(|e| Error::invalid(format!("{what}: certificate {}: {e}", i + 1)))?,
+        );
+    }
+    if certs.is_empty() {
+        return Err(Error::invalid(format!(
+            "{what} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    Ok(certs)
+}
+
+/// The roots trusted besides the system store: `ca` (refused when it holds no valid
+/// certificate) and the file named by NODE_EXTRA_CA_CERTS. Node warns at start-up and carries
+/// on when that file cannot be used; so does this (the certificate error then says so).
+pub fn extra_roots(ca: Option<&str>) -> Result<Vec<Certificate>> {
+    let mut roots = match ca {
+        Some(pem) => pem_certs(pem.as_bytes(), "ca")?,
+        None => Vec::new(),
+    };
+    if let Ok(Some(mut node)) = node_extra_ca_certs() {
+        roots.append(&mut node);
+    }
+    Ok(roots)
+}
+
+/// The certificates of NODE_EXTRA_CA_CERTS: `Ok(None)` when unset, `Err` with the reason
+/// when the file cannot be read or holds no certificate.
+pub fn node_extra_ca_certs() -> Result<Option<Vec<Certificate>>> {
+    let Some(path) = std::env::var_os(NODE_EXTRA_CA_CERTS).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let shown = path.to_string_lossy().into_owned();
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Error::invalid(format!(
+            "{NODE_EXTRA_CA_CERTS}={shown} cannot be read ({e})"
+        ))
+    })?;
+    pem_certs(&bytes, &format!("{NODE_EXTRA_CA_CERTS}={shown}")).map(Some)
+}
+
+/// The message of a TLS handshake that failed on the server's certificate, or `None` when
+/// `detail` (an error chain's text) is about something else.
+pub fn untrusted_message(detail: &str) -> Option<String> {
+    let lower = detail.to_ascii_lowercase();
+    if !(lower.contains("certificate") || lower.contains("unknownissuer")) {
+        return None;
+    }
+    let extra = match node_extra_ca_certs() {
+        Ok(Some(_)) => format!(" ({NODE_EXTRA_CA_CERTS} was read)"),
+        Ok(None) => String::new(),
+        Err(e) => format!(" ({}, so it was ignored)", e.message),
+    };
+    Some(format!(
+        "the server's TLS certificate was not trusted ({detail}){extra}: behind a proxy that \
+         inspects TLS, give its CA certificate as the `ca` option or in {NODE_EXTRA_CA_CERTS}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_option_without_a_certificate_is_refused() {
+        for bad in [
+            "",
+            "not pem",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        ] {
+            let e = extra_roots(Some(bad)).unwrap_err();
+            assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT", "{bad:?}");
+            assert!(e.message.starts_with("ca"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn only_certificate_failures_get_the_certificate_message() {
+        let m = untrusted_message("invalid peer certificate: UnknownIssuer").unwrap();
+        assert!(
+            m.contains("not trusted") && m.contains("NODE_EXTRA_CA_CERTS"),
+            "{m}"
+        );
+        assert!(untrusted_message("Connection refused (os error 111)").is_none());
+    }
+}
