@@ -1,5 +1,5 @@
 //! Reading Knack's error answers (`response::knack_errors`, `summary`) on any bytes: never a
-//! panic, never an HTML page or a long body pasted in as a message.
+//! panic, never an HTML page's markup or a long body pasted in as a message.
 #![no_main]
 
 use knack_client::internals::response;
@@ -14,11 +14,14 @@ fuzz_target!(|data: &[u8]| {
         // JSON that is not an object is not Knack's error shape.
         Some(v) if !v.is_object() => assert!(errors.is_empty(), "{errors:?}"),
         Some(_) => {}
-        // Plain text becomes at most one short message, never markup.
+        // Text (an HTML page's title or text included) becomes at most one short message,
+        // never markup.
         None => {
             assert!(errors.len() <= 1);
             if let Some(e) = errors.first() {
-                assert!(e.message.len() <= 200 && !e.message.starts_with('<'));
+                assert!(e.message.chars().count() <= 200, "{}", e.message);
+                assert!(!e.message.contains('<') || !text.is_some_and(|t| t.starts_with('<')));
+                assert!(!e.message.starts_with('<'), "{}", e.message);
             }
         }
     }

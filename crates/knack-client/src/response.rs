@@ -125,7 +125,7 @@ fn text_message(text: &str) -> Option<String> {
         let title = lower.find("<title").and_then(|start| {
             let open_end = start + lower[start..].find('>')? + 1;
             let close = open_end + lower[open_end..].find("</title")?;
-            Some(text[open_end..close].to_owned())
+            Some(strip_tags(&text[open_end..close]))
         });
         title
             .filter(|t| !t.trim().is_empty())
