@@ -22,6 +22,13 @@ export const USERS = {
   dave: user('dave@example.com', 'dave-pass-1'),
 }
 
+/** fixtures/field-types.json: a recorded object with a value of every Knack field type. */
+export const FIELD_TYPES = Object.freeze({
+  fixture: path.join(ROOT, 'fixtures/field-types.json'),
+  appId: '5f1e1d7e5f1e1d7e5f1e1d7e',
+  user: user('fields@example.com', 'fields-pass-1', '5f1e1d7e00000000000000a1'),
+})
+
 export function fakeBinary() {
   for (const profile of ['debug', 'release']) {
     const p = path.join(ROOT, 'target', profile, process.platform === 'win32' ? 'fake-knack.exe' : 'fake-knack')
@@ -33,12 +40,14 @@ export function fakeBinary() {
 /**
  * Start a fake-knack server. Returns { url, baseUrl, appId, args, pid, ...control, stop }.
  * @param {string[]} [args] extra CLI flags, e.g. ['--rate-limit', 'off']
- * @param {{ binary?: string }} [opts] a specific binary (default: the debug, else the release build)
+ * @param {{ binary?: string, fixture?: string, appId?: string }} [opts] a specific binary (default:
+ *   the debug, else the release build); another fixture (default: the helpdesk) and its app id
+ *   (default: the helpdesk's), e.g. `{ fixture: FIELD_TYPES.fixture, appId: FIELD_TYPES.appId }`
  */
 export async function startFake(args = [], opts = {}) {
   const binary = opts.binary ?? fakeBinary()
   if (!existsSync(binary)) throw new Error(`${binary} is missing: run cargo build -p fake-knack`)
-  const fullArgs = ['--fixture', FIXTURE, '--port', '0', ...args]
+  const fullArgs = ['--fixture', opts.fixture ?? FIXTURE, '--port', '0', ...args]
   const child = spawn(binary, fullArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -53,15 +62,19 @@ export async function startFake(args = [], opts = {}) {
   if (!m) throw new Error(`unexpected first line from fake-knack: ${line}`)
   const url = m[1]
   rl.close()
-  const control = makeControl(url, async () => {
-    if (child.exitCode !== null) return
-    child.kill('SIGTERM')
-    await once(child, 'exit')
-  })
+  const control = makeControl(
+    url,
+    async () => {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    },
+    opts.appId ?? APP_ID,
+  )
   return { ...control, args: fullArgs, pid: child.pid }
 }
 
-export function makeControl(url, stop) {
+export function makeControl(url, stop, appId = APP_ID) {
   async function ctl(method, p, body) {
     const res = await fetch(url + '/_fake' + p, {
       method,
@@ -75,7 +88,7 @@ export function makeControl(url, stop) {
   return {
     url,
     baseUrl: url + '/v1',
-    appId: APP_ID,
+    appId,
     stop,
     reset: () => ctl('POST', '/reset', {}),
     config: (switches) => ctl('POST', '/config', switches),
@@ -89,7 +102,7 @@ export function makeControl(url, stop) {
     stored: (object) => ctl('GET', `/records/${object}`),
     /** Log in over the API, as a browser would; resolves the token. */
     async login(email, password) {
-      const res = await fetch(`${url}/v1/applications/${APP_ID}/session`, {
+      const res = await fetch(`${url}/v1/applications/${appId}/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password }),
