@@ -24,6 +24,13 @@ export const USERS = {
   dave: user('dave@example.com', 'dave-pass-1'),
 }
 
+/** fixtures/field-types.json: a recorded object with a value of every Knack field type. */
+export const FIELD_TYPES = Object.freeze({
+  fixture: path.join(ROOT, 'fixtures/field-types.json'),
+  appId: '5f1e1d7e5f1e1d7e5f1e1d7e',
+  user: user('fields@example.com', 'fields-pass-1', '5f1e1d7e00000000000000a1'),
+})
+
 export function fakeBinary() {
   for (const profile of ['debug', 'release']) {
     const p = path.join(ROOT, 'target', profile, process.platform === 'win32' ? 'fake-knack.exe' : 'fake-knack')
@@ -37,13 +44,16 @@ export function fakeBinary() {
  * @param {string[]} [args] extra CLI flags, e.g. ['--rate-limit', 'off']
  * With `tls: true` it serves HTTPS (HTTP/2 by ALPN) with a certificate of a test CA made at
  * start: `caFile` / `caPem` are that CA, which a client must be given (`ca`, NODE_EXTRA_CA_CERTS).
- * @param {{ binary?: string, tls?: boolean }} [opts] a specific binary (default: the debug, else the release build)
+ * @param {{ binary?: string, tls?: boolean, fixture?: string, appId?: string }} [opts] a specific
+ *   binary (default: the debug, else the release build); TLS; another fixture (default: the
+ *   helpdesk) and its app id (default: the helpdesk's), e.g. `{ fixture: FIELD_TYPES.fixture,
+ *   appId: FIELD_TYPES.appId }`
  */
 export async function startFake(args = [], opts = {}) {
   const binary = opts.binary ?? fakeBinary()
   if (!existsSync(binary)) throw new Error(`${binary} is missing: run cargo build -p fake-knack`)
   const caFile = opts.tls ? path.join(mkdtempSync(path.join(os.tmpdir(), 'fake-knack-ca-')), 'ca.pem') : null
-  const fullArgs = ['--fixture', FIXTURE, '--port', '0', ...(caFile ? ['--tls', '--ca-out', caFile] : []), ...args]
+  const fullArgs = ['--fixture', opts.fixture ?? FIXTURE, '--port', '0', ...(caFile ? ['--tls', '--ca-out', caFile] : []), ...args]
   const child = spawn(binary, fullArgs, {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -59,11 +69,16 @@ export async function startFake(args = [], opts = {}) {
   const url = m[1]
   rl.close()
   const caPem = caFile ? readFileSync(caFile, 'utf8') : null
-  const control = makeControl(url, async () => {
-    if (child.exitCode !== null) return
-    child.kill('SIGTERM')
-    await once(child, 'exit')
-  }, caPem)
+  const control = makeControl(
+    url,
+    async () => {
+      if (child.exitCode !== null) return
+      child.kill('SIGTERM')
+      await once(child, 'exit')
+    },
+    caPem,
+    opts.appId ?? APP_ID,
+  )
   return { ...control, args: fullArgs, pid: child.pid, caFile, caPem }
 }
 
@@ -84,7 +99,7 @@ function request(url, init, ca) {
   })
 }
 
-export function makeControl(url, stop, ca = null) {
+export function makeControl(url, stop, ca = null, appId = APP_ID) {
   async function ctl(method, p, body) {
     const res = await request(url + '/_fake' + p, {
       method,
@@ -98,7 +113,7 @@ export function makeControl(url, stop, ca = null) {
   return {
     url,
     baseUrl: url + '/v1',
-    appId: APP_ID,
+    appId,
     stop,
     reset: () => ctl('POST', '/reset', {}),
     config: (switches) => ctl('POST', '/config', switches),
@@ -112,7 +127,7 @@ export function makeControl(url, stop, ca = null) {
     stored: (object) => ctl('GET', `/records/${object}`),
     /** Log in over the API, as a browser would; resolves the token. */
     async login(email, password) {
-      const res = await request(`${url}/v1/applications/${APP_ID}/session`, {
+      const res = await request(`${url}/v1/applications/${appId}/session`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password }),

@@ -14,6 +14,8 @@ pub enum Error {
     FixtureJson(#[from] serde_json::Error),
     #[error("invalid fixture: {0}")]
     Fixture(String),
+    #[error("invalid fixture: {0}")]
+    Recorded(#[from] crate::recorded::RecordedError),
     #[error("cannot bind 127.0.0.1:{port}: {source}")]
     Bind { port: u16, source: std::io::Error },
     #[error("{0}")]

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::clock::Tz;
 use crate::error::Error;
 use crate::ids::Id;
+use crate::recorded::RecordedTable;
 use crate::schema::{
     Access, AppInfo, FieldSchema, FieldType, FormAction, ObjectSchema, ParentLink, Rule,
     RuleAction, SceneSchema, Schema, SeedSpec, UserLink, UserObject, UserSchema, ViewSchema,
@@ -59,9 +61,10 @@ pub(crate) struct FixtureFile {
     #[serde(default)]
     users: Vec<UserDef>,
     scenes: Vec<SceneDef>,
-    /// object key -> records (each with `id` and field values in the write format).
+    /// object key -> records: each with `id` and field values in the write format, or, for
+    /// a recorded object, as Knack answers them (`field_N` and `field_N_raw`, kept verbatim).
     #[serde(default)]
-    records: BTreeMap<String, Vec<Map<String, Value>>>,
+    records: BTreeMap<String, Vec<Box<RawValue>>>,
     /// Where `--seed-tickets N` puts its records.
     #[serde(default)]
     seed_tickets: Option<SeedDef>,
@@ -96,6 +99,9 @@ struct ObjectDef {
     identifier: Option<String>,
     #[serde(default)]
     user: Option<UserObjectDef>,
+    /// Records kept as the fixture's JSON text and served verbatim (read-only views only).
+    #[serde(default)]
+    recorded: bool,
     fields: Vec<FieldDef>,
 }
 
@@ -124,6 +130,9 @@ struct FieldDef {
     /// Target object of a connection field.
     #[serde(default)]
     object: Option<String>,
+    /// Knack's field `format` settings, shown as is in the metadata.
+    #[serde(default)]
+    format: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -296,6 +305,7 @@ pub(crate) fn compile(fx: &Fixture) -> Result<(Schema, Data), Error> {
                 options: fd.options.clone(),
                 default: None,
                 target,
+                format: fd.format.clone(),
             });
         }
         for (fs, fd) in fields.iter_mut().zip(&o.fields) {
@@ -342,8 +352,10 @@ pub(crate) fn compile(fx: &Fixture) -> Result<(Schema, Data), Error> {
             user,
             fields,
             field_by_key,
+            recorded: None,
         });
     }
+    check_recorded_objects(f, &objects)?;
 
     let mut data = Data {
         tables: vec![Table::default(); objects.len()],
@@ -409,7 +421,13 @@ pub(crate) fn compile(fx: &Fixture) -> Result<(Schema, Data), Error> {
         let oi = *object_by_key
             .get(okey)
             .ok_or_else(|| bad(format!("records: unknown object {okey}")))?;
-        for r in recs {
+        if f.objects[oi].recorded {
+            objects[oi].recorded = Some(RecordedTable::parse(&objects[oi], recs)?);
+            continue;
+        }
+        for raw in recs {
+            let r: Map<String, Value> = serde_json::from_str(raw.get())
+                .map_err(|e| bad(format!("records of {okey}: {e}")))?;
             let id = r
                 .get("id")
                 .and_then(Value::as_str)
@@ -424,6 +442,11 @@ pub(crate) fn compile(fx: &Fixture) -> Result<(Schema, Data), Error> {
             }) {
                 return Err(bad(format!("duplicate record id {id}")));
             }
+        }
+    }
+    for (o, od) in objects.iter_mut().zip(&f.objects) {
+        if od.recorded && o.recorded.is_none() {
+            o.recorded = Some(RecordedTable::default());
         }
     }
     // Every connection must point at an existing record.
@@ -459,7 +482,11 @@ pub(crate) fn compile(fx: &Fixture) -> Result<(Schema, Data), Error> {
             if !view_keys.insert(v.key.clone()) {
                 return Err(bad(format!("duplicate view {}", v.key)));
             }
-            views.push(compile_view(v, &objects, &object_by_key, &tz)?);
+            let view = compile_view(v, &objects, &object_by_key, &tz)?;
+            if f.objects[view.object].recorded {
+                check_recorded_view(v)?;
+            }
+            views.push(view);
         }
         scenes.push(SceneSchema {
             key: s.key.clone(),
@@ -478,6 +505,9 @@ pub(crate) fn compile(fx: &Fixture) -> Result<(Schema, Data), Error> {
             let oi = *object_by_key
                 .get(&sd.object)
                 .ok_or_else(|| bad(format!("seed_tickets: unknown object {}", sd.object)))?;
+            if f.objects[oi].recorded {
+                return Err(bad(format!("seed_tickets: {} is recorded", sd.object)));
+            }
             let mut connect = Vec::new();
             for (fk, rid) in &sd.connect {
                 let fi = objects[oi]
@@ -508,6 +538,54 @@ pub(crate) fn compile(fx: &Fixture) -> Result<(Schema, Data), Error> {
         },
         data,
     ))
+}
+
+/// A recorded object is neither a user object nor the target of a connection (its records
+/// are JSON text, not values the fake could look up).
+fn check_recorded_objects(f: &FixtureFile, objects: &[ObjectSchema]) -> Result<(), Error> {
+    for (od, o) in f.objects.iter().zip(objects) {
+        if od.recorded && od.user.is_some() {
+            return Err(bad(format!(
+                "{}: a recorded object cannot be a user object",
+                o.key
+            )));
+        }
+        for fs in &o.fields {
+            if let Some(t) = fs.target.filter(|&t| f.objects[t].recorded) {
+                return Err(bad(format!(
+                    "{}: a connection cannot point at recorded object {}",
+                    fs.key, objects[t].key
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Views of a recorded object only read: no forms, edits, deletes, record filters or sort.
+fn check_recorded_view(v: &ViewDef) -> Result<(), Error> {
+    let refused = if v.vtype == ViewType::Form {
+        Some("a form")
+    } else if v.inline_edit {
+        Some("inline_edit")
+    } else if v.delete {
+        Some("delete")
+    } else if v.connected_to_user.is_some() {
+        Some("connected_to_user")
+    } else if v.parent.is_some() {
+        Some("parent")
+    } else if !v.sort.is_empty() {
+        Some("sort")
+    } else {
+        None
+    };
+    match refused {
+        Some(what) => Err(bad(format!(
+            "{}: a view of recorded object {} cannot have {what}",
+            v.key, v.object
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn record_vals(

@@ -30,6 +30,7 @@ mod json;
 mod jwt;
 mod limits;
 mod metadata;
+mod recorded;
 mod request;
 mod schema;
 mod seed;
@@ -56,6 +57,7 @@ pub use config::{
 pub use error::Error;
 pub use faults::{Fault, FaultKind};
 pub use fixture::Fixture;
+pub use recorded::RecordedError;
 pub use seed::SeedResult;
 pub use state::{FakeState, LogEntry, Stats};
 
@@ -89,6 +91,46 @@ pub mod helpdesk {
         "0000000000000000000ab002",
         "0000000000000000000ab003",
     ];
+}
+
+/// Ids and credentials of the field-types fixture (`fixtures/field-types.json`): one
+/// recorded object holding a value of every Knack field type (see `docs/fake-knack.md`).
+pub mod field_types {
+    use std::path::PathBuf;
+
+    pub const APP_ID: &str = "5f1e1d7e5f1e1d7e5f1e1d7e";
+    /// The user of the login scene.
+    pub const USER_EMAIL: &str = "fields@example.com";
+    pub const USER_PASSWORD: &str = "fields-pass-1";
+    pub const USER_ID: &str = "5f1e1d7e00000000000000a1";
+    /// The recorded object "All field types".
+    pub const OBJECT: &str = "object_3";
+    /// Public scene: `view_1` table of every field, `view_2` details, `view_3` table of a
+    /// few fields.
+    pub const PUBLIC_SCENE: &str = "scene_1";
+    /// Login scene: `view_4` table of every field.
+    pub const LOGIN_SCENE: &str = "scene_2";
+    /// The records, in the fixture's order: every field filled; knackpy rows 1, 2 and 24
+    /// (verbatim); every field empty as recorded (no `_raw` key); every raw value `null`.
+    pub const RECORDS: [&str; 6] = [
+        FILLED,
+        "5d7968c8092e7f00106c6399",
+        "5d7b026e58b1e6001064b4f0",
+        "6010d3e629ea96001bf95e4f",
+        EMPTY,
+        NULLS,
+    ];
+    pub const FILLED: &str = "5d7964422d7159001659b27a";
+    pub const EMPTY: &str = "5f1e1d7e000000000000e001";
+    pub const NULLS: &str = "5f1e1d7e000000000000e002";
+
+    /// `fixtures/field-types.json` in this repository.
+    pub fn fixture_path() -> PathBuf {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/field-types.json"
+        ))
+    }
 }
 
 /// Entry point: `FakeKnack::start(config).await`.

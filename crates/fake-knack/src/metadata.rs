@@ -66,7 +66,13 @@ pub fn application(st: &FakeState, app: &str) -> Output {
         })
         .collect();
     let data = st.read();
-    let total_entries: usize = data.tables.iter().map(|t| t.len()).sum();
+    let recorded: usize = s
+        .objects
+        .iter()
+        .filter_map(|o| o.recorded.as_ref())
+        .map(|t| t.len())
+        .sum();
+    let total_entries: usize = data.tables.iter().map(|t| t.len()).sum::<usize>() + recorded;
     let asset_size: usize = data.assets.values().map(|a| a.bytes.len()).sum();
     drop(data);
     let objects: Vec<Value> = s
@@ -83,8 +89,12 @@ pub fn application(st: &FakeState, app: &str) -> Output {
                         "type": f.ftype.as_str(),
                         "required": f.required,
                     });
+                    let mut format = f.format.clone().unwrap_or_default();
                     if !f.options.is_empty() {
-                        field["format"] = json!({"options": f.options});
+                        format.insert("options".into(), json!(f.options));
+                    }
+                    if !format.is_empty() {
+                        field["format"] = Value::Object(format);
                     }
                     if let Some(t) = f.target {
                         field["relationship"] = json!({"object": s.objects[t].key});

@@ -9,11 +9,17 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use serde_json::{Map, Value};
+
 use crate::clock::Tz;
 use crate::ids::Id;
+use crate::recorded::RecordedTable;
 use crate::store::Val;
 
-/// Field types the fake knows.
+/// Field types the fake knows. The first twelve (short_text to boolean) can be stored and
+/// written in any object; the others exist so that a fixture's metadata can name them and a
+/// recorded object (`"recorded": true`) can hold their values verbatim: writes of them are
+/// refused (`type: "unsupported"`) and seeding leaves them empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
@@ -30,6 +36,21 @@ pub enum FieldType {
     File,
     Image,
     Boolean,
+    RichText,
+    Currency,
+    AutoIncrement,
+    Concatenation,
+    Equation,
+    Timer,
+    Address,
+    Phone,
+    Link,
+    Rating,
+    Signature,
+    Sum,
+    Count,
+    Average,
+    UserRoles,
 }
 
 impl FieldType {
@@ -47,6 +68,21 @@ impl FieldType {
             FieldType::File => "file",
             FieldType::Image => "image",
             FieldType::Boolean => "boolean",
+            FieldType::RichText => "rich_text",
+            FieldType::Currency => "currency",
+            FieldType::AutoIncrement => "auto_increment",
+            FieldType::Concatenation => "concatenation",
+            FieldType::Equation => "equation",
+            FieldType::Timer => "timer",
+            FieldType::Address => "address",
+            FieldType::Phone => "phone",
+            FieldType::Link => "link",
+            FieldType::Rating => "rating",
+            FieldType::Signature => "signature",
+            FieldType::Sum => "sum",
+            FieldType::Count => "count",
+            FieldType::Average => "average",
+            FieldType::UserRoles => "user_roles",
         }
     }
 }
@@ -124,6 +160,9 @@ pub struct ObjectSchema {
     pub fields: Vec<FieldSchema>,
     /// Field key -> index into `fields` (filled by the compiler).
     pub(crate) field_by_key: HashMap<String, usize>,
+    /// The records of a recorded object (`"recorded": true`), kept as the fixture's JSON
+    /// text; such an object has no stored records.
+    pub recorded: Option<RecordedTable>,
 }
 
 impl ObjectSchema {
@@ -149,6 +188,8 @@ pub struct FieldSchema {
     pub default: Option<Val>,
     /// Target object index of a connection.
     pub target: Option<usize>,
+    /// The fixture's `format` object, shown in the metadata (with `options` added).
+    pub format: Option<Map<String, Value>>,
 }
 
 #[derive(Debug)]

@@ -61,6 +61,11 @@ pub(crate) fn seed_object(
 ) -> Result<SeedResult, Error> {
     let obj = &schema.objects[oi];
     let object = &obj.key;
+    if obj.recorded.is_some() {
+        return Err(Error::Invalid(format!(
+            "{object} is recorded: records cannot be added to it"
+        )));
+    }
     let mut links = Vec::new();
     for (fk, rid) in connect {
         let fi = obj
@@ -139,6 +144,8 @@ fn seed_into(
                     | FieldType::File
                     | FieldType::Image
                     | FieldType::Password => Val::Empty,
+                    // Types the fake does not store stay empty.
+                    _ => Val::Empty,
                 }
             })
             .collect();

@@ -266,6 +266,29 @@ pub fn parse_input(f: &FieldSchema, v: &Value, tz: &Tz) -> Result<Val, FieldErro
             })
         }
         FieldType::File | FieldType::Image => id_of(v).map(Val::File).ok_or_else(|| file_error(f)),
+        FieldType::RichText
+        | FieldType::Currency
+        | FieldType::AutoIncrement
+        | FieldType::Concatenation
+        | FieldType::Equation
+        | FieldType::Timer
+        | FieldType::Address
+        | FieldType::Phone
+        | FieldType::Link
+        | FieldType::Rating
+        | FieldType::Signature
+        | FieldType::Sum
+        | FieldType::Count
+        | FieldType::Average
+        | FieldType::UserRoles => Err(FieldError::new(
+            f,
+            "unsupported",
+            format!(
+                "{}: fake-knack does not store {} values.",
+                f.name,
+                f.ftype.as_str()
+            ),
+        )),
     }
 }
 
@@ -325,6 +348,7 @@ mod tests {
             options: vec!["New".into(), "Open".into()],
             default: None,
             target: None,
+            format: None,
         }
     }
 
@@ -351,5 +375,10 @@ mod tests {
         let t = field(FieldType::ShortText);
         assert_eq!(parse_input(&t, &"  ".into(), &tz), Ok(Val::Empty));
         assert!(parse_input(&t, &serde_json::json!({"a": 1}), &tz).is_err());
+        let currency = field(FieldType::Currency);
+        assert_eq!(
+            parse_input(&currency, &"100.43".into(), &tz).map_err(|e| e.kind),
+            Err("unsupported")
+        );
     }
 }

@@ -9,6 +9,7 @@ use crate::filters::{cmp_keys, sort_key, Filters};
 use crate::format::{Format, Render};
 use crate::ids::Id;
 use crate::json::write_str;
+use crate::recorded::RecordedRecord;
 use crate::request::{Output, RequestCtx, Resp};
 use crate::schema::{Access, FormAction, RuleAction, SceneSchema, UserLink, ViewSchema, ViewType};
 use crate::state::{Counter, FakeState};
@@ -224,6 +225,21 @@ fn list(
     };
     let obj_i = view.object;
     let obj = &st.schema.objects[obj_i];
+    if let Some(table) = &obj.recorded {
+        let asked = |name: &str| ctx.param(name).is_some_and(|v| !v.trim().is_empty());
+        if asked("filters") || asked("sort_field") {
+            return Resp::error(400, RECORDED_QUERY).into();
+        }
+        let rows: Vec<&RecordedRecord> = table.iter().collect();
+        let page = Page {
+            number: page,
+            rows_per_page: rpp,
+        };
+        return envelope(ctx, sw, page, &rows, |out, r| {
+            r.write(out, &view.render_fields, fmt)
+        })
+        .into();
+    }
     let sort: Vec<(usize, bool)> = match ctx.param("sort_field").map(str::trim) {
         None | Some("") => view.sort.clone(),
         Some(k) => {
@@ -278,13 +294,43 @@ fn list(
         });
         hits = keyed.into_iter().map(|(_, r)| r).collect();
     }
+    let page = Page {
+        number: page,
+        rows_per_page: rpp,
+    };
+    envelope(ctx, sw, page, &hits, |out, r| {
+        render.record(out, obj_i, r, &view.render_fields, fmt)
+    })
+    .into()
+}
+
+/// Refusal of `filters` and `sort_field` on a view of a recorded object.
+const RECORDED_QUERY: &str =
+    "filters and sort_field are not supported on this view: its records are recorded (fake-knack)";
+
+/// The `page` and `rows_per_page` of a list request.
+#[derive(Clone, Copy)]
+struct Page {
+    number: u64,
+    rows_per_page: u64,
+}
+
+/// The list answer: `{"total_pages","current_page","total_records","records":[...]}` with
+/// the requested page of `hits`, each written by `write`.
+fn envelope<T>(
+    ctx: &RequestCtx,
+    sw: &Switches,
+    page: Page,
+    hits: &[T],
+    mut write: impl FnMut(&mut Vec<u8>, &T),
+) -> Resp {
     let total = (hits.len() as u64).saturating_add(sw.overstate_total_records);
-    let total_pages = total.div_ceil(rpp);
-    let start = (page - 1).saturating_mul(rpp);
-    let page_rows: &[&Record] = if start >= hits.len() as u64 {
+    let total_pages = total.div_ceil(page.rows_per_page);
+    let start = (page.number - 1).saturating_mul(page.rows_per_page);
+    let page_rows: &[T] = if start >= hits.len() as u64 {
         &[]
     } else {
-        let end = (start + rpp).min(hits.len() as u64);
+        let end = (start + page.rows_per_page).min(hits.len() as u64);
         &hits[start as usize..end as usize]
     };
     let mut out = Vec::with_capacity(128 + page_rows.len() * 400);
@@ -294,9 +340,9 @@ fn list(
     out.extend_from_slice(b",\"current_page\":");
     let echoed = ctx.param("page").is_some_and(|p| !p.trim().is_empty());
     if echoed && sw.current_page_string {
-        write_str(&mut out, &page.to_string());
+        write_str(&mut out, &page.number.to_string());
     } else {
-        out.extend_from_slice(page.to_string().as_bytes());
+        out.extend_from_slice(page.number.to_string().as_bytes());
     }
     out.extend_from_slice(b",\"total_records\":");
     out.extend_from_slice(total.to_string().as_bytes());
@@ -305,10 +351,10 @@ fn list(
         if i > 0 {
             out.push(b',');
         }
-        render.record(&mut out, obj_i, r, &view.render_fields, fmt);
+        write(&mut out, r);
     }
     out.extend_from_slice(b"]}");
-    Resp::json(200, out).into()
+    Resp::json(200, out)
 }
 
 fn one(
@@ -323,6 +369,14 @@ fn one(
         Ok(f) => f,
         Err(r) => return r.into(),
     };
+    if let Some(table) = &st.schema.objects[view.object].recorded {
+        let Some(rec) = table.get(&id) else {
+            return Resp::error(sw.not_found_status, "Record not found").into();
+        };
+        let mut out = Vec::with_capacity(4096);
+        rec.write(&mut out, &view.render_fields, fmt);
+        return Resp::json(200, out).into();
+    }
     let data = st.read();
     let Some(rec) = data.tables[view.object]
         .get(&id)
