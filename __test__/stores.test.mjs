@@ -118,11 +118,19 @@ test('MemoryStore is bounded', async () => {
   assert.ok(await KnackSession.restore(ids[3], { ...opts, store }))
 })
 
-test('FileStore and RedisStore refuse to start without a proper secret', () => {
-  assert.throws(() => new FileStore({ dir }), { code: 'KNACK_INVALID_ARGUMENT' })
+test('FileStore and RedisStore refuse a bad secret or URL when made', () => {
   assert.throws(() => new FileStore({ dir, secret: 'short' }), { code: 'KNACK_INVALID_ARGUMENT' })
-  assert.throws(() => new RedisStore({ url: 'redis://127.0.0.1:1' }), { code: 'KNACK_INVALID_ARGUMENT' })
+  assert.throws(() => new FileStore({ dir: 5, secret: undefined }), { code: 'KNACK_INVALID_ARGUMENT' })
   assert.throws(() => new RedisStore({ url: 'http://x', secret: SECRET }), { code: 'KNACK_INVALID_ARGUMENT' })
+  assert.throws(() => new RedisStore({ url: undefined, secret: SECRET, prefx: 'x' }), { code: 'KNACK_INVALID_ARGUMENT', message: /prefix/ })
+})
+
+test('a store made without its required options (env vars unset at build time) fails its first use, not its import', async () => {
+  const redis = new RedisStore({ url: process.env.NOT_SET_REDIS_URL, secret: process.env.NOT_SET_SECRET })
+  const file = new FileStore({ dir, secret: undefined })
+  await assert.rejects(redis.get('x'), { code: 'KNACK_INVALID_ARGUMENT', message: /RedisStore needs url and secret, which were not given/ })
+  await assert.rejects(file.set('x', 'y', 1000), { code: 'KNACK_INVALID_ARGUMENT', message: /FileStore needs secret/ })
+  await assert.rejects(KnackSession.restore('x'.repeat(43), { appId: APP_ID, baseUrl: fake.baseUrl, store: redis }), { code: 'KNACK_INVALID_ARGUMENT', message: /RedisStore needs/ })
 })
 
 test('FileStore: a session survives a process restart; files are private', async () => {

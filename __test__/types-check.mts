@@ -143,6 +143,14 @@ async function main(): Promise<void> {
   void guarded
   const GET = nextAuth.withSession(async (_req, { session }) => Response.json(await session.getRecords({ scene: 'scene_1', view: 'view_1' })))
   const res: Response = await GET(new Request('http://localhost/api'))
+  // Next: the current request's session, Server Actions, pages/api, options read lazily.
+  const lazy: KnackNextAuth = createKnackAuth(() => ({ ...common, secret }))
+  const current: KnackSession | null = await lazy.getSession()
+  const signedIn: { id: string; expiresAt: string } = await lazy.signIn({ email: 'a@b.c', password: 'pw', remember: true })
+  await lazy.signOut()
+  const pagesApi = lazy.pages.withSession(async (_req, res, session) => res.end(JSON.stringify(await session.validate())))
+  const pagesLogin: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<void> = lazy.pages.login
+  void [current, signedIn, pagesApi, pagesLogin]
   const status: number = statusFor(new KnackError('KNACK_FORBIDDEN', 'no'))
   void [id, when, issued, expired, remember, roles, who, user, first, n, summary, allSummary, one, json, left, mw, res, status]
 }

@@ -433,14 +433,18 @@ const STORE_SPECS = {
   RedisStore: { url: required(nonEmptyString), secret: required(secret), prefix: string },
 }
 
-/** Options of `new MemoryStore/FileStore/RedisStore(opts)` checked. */
-function storeOptions(kind, opts) {
+/**
+ * Options of `new MemoryStore/FileStore/RedisStore(opts)` checked. `partial`: the required
+ * ones may be absent (the store defers them to its first use; see lib/stores.js).
+ */
+function storeOptions(kind, opts, { partial = false } = {}) {
   const label = `${kind} options`
   if (opts === undefined && kind === 'MemoryStore') return {}
   if (!isObject(opts)) {
     throw invalid(kind === 'MemoryStore' ? `${label} must be an object` : `${kind} needs ${kind === 'FileStore' ? '{ dir, secret }' : '{ url, secret, prefix? }'}`)
   }
-  return parse(opts, STORE_SPECS[kind], label)
+  const spec = partial ? Object.fromEntries(Object.entries(STORE_SPECS[kind]).map(([k, r]) => [k, { check: r.check }])) : STORE_SPECS[kind]
+  return parse(opts, spec, label)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -34,29 +34,61 @@ function wrap(promise) {
   })
 }
 
-class NativeBackedStore {
-  #native
+/**
+ * The required options of `kind` that are missing (undefined or null): typically environment
+ * variables that are not set while `next build` imports the module that makes the store.
+ */
+function missingRequired(kind, opts) {
+  const required = kind === 'FileStore' ? ['dir', 'secret'] : kind === 'RedisStore' ? ['url', 'secret'] : []
+  if (opts === null || typeof opts !== 'object') return []
+  return required.filter((k) => opts[k] === undefined || opts[k] === null)
+}
 
-  constructor(native, sealer) {
-    this.#native = native
-    SEALERS.set(this, sealer)
+/**
+ * A store over a native one. Its options are checked when it is made, except that a store
+ * whose required options are missing is made anyway and fails its first use (get, set,
+ * delete, or a session that names it) with KNACK_INVALID_ARGUMENT naming them: importing a
+ * module that builds `new RedisStore({ url: process.env.REDIS_URL, ... })` needs no secrets.
+ */
+class NativeBackedStore {
+  #state = null
+  #kind
+  #missing
+
+  constructor(kind, opts, make) {
+    this.#kind = kind
+    this.#missing = missingRequired(kind, opts)
+    if (this.#missing.length > 0) {
+      // Everything given is still checked now (unknown keys, types, a short secret).
+      const given = Object.fromEntries(Object.entries(opts).filter(([k]) => !this.#missing.includes(k)))
+      storeOptions(kind, given, { partial: true })
+      return
+    }
+    this.#state = make(storeOptions(kind, opts))
+    SEALERS.set(this, this.#state.sealer)
+  }
+
+  /** The native store and sealer; a store made without its required options throws here. */
+  ready() {
+    if (this.#state) return this.#state
+    throw invalid(`${this.#kind} needs ${this.#missing.join(' and ')}, which ${this.#missing.length > 1 ? 'were' : 'was'} not given when it was made (is the environment variable set?)`)
   }
 
   /** The sealed record stored under `id`, or null. */
   get(id) {
-    return wrap(this.#native.get(String(id)))
+    return Promise.resolve().then(() => wrap(this.ready().native.get(String(id))))
   }
 
   set(id, value, ttlMs) {
-    return wrap(this.#native.set(String(id), String(value), Number(ttlMs)))
+    return Promise.resolve().then(() => wrap(this.ready().native.set(String(id), String(value), Number(ttlMs))))
   }
 
   delete(id) {
-    return wrap(this.#native.delete(String(id)))
+    return Promise.resolve().then(() => wrap(this.ready().native.delete(String(id))))
   }
 
   get native() {
-    return this.#native
+    return this.ready().native
   }
 }
 
@@ -72,10 +104,10 @@ function construct(make) {
 /** In this process only (the default). Bounded; entries expire with their tokens. */
 class MemoryStore extends NativeBackedStore {
   constructor(opts) {
-    opts = storeOptions('MemoryStore', opts)
-    const native = construct(() => new NativeMemoryStore(opts.maxEntries))
-    const sealer = opts.secret === undefined ? Sealer.random() : makeSealer(opts.secret, 'MemoryStore')
-    super(native, sealer)
+    super('MemoryStore', opts ?? {}, (o) => ({
+      native: construct(() => new NativeMemoryStore(o.maxEntries)),
+      sealer: o.secret === undefined ? Sealer.random() : makeSealer(o.secret, 'MemoryStore'),
+    }))
   }
 
   /** Live entries. */
@@ -91,15 +123,15 @@ class MemoryStore extends NativeBackedStore {
 /** One host: a directory of private (0600) files, written atomically. Survives restarts. */
 class FileStore extends NativeBackedStore {
   constructor(opts) {
-    opts = storeOptions('FileStore', opts)
-    const sealer = makeSealer(opts.secret, 'FileStore')
-    const native = construct(() => new NativeFileStore(opts.dir))
-    super(native, sealer)
+    super('FileStore', opts, (o) => {
+      const sealer = makeSealer(o.secret, 'FileStore')
+      return { sealer, native: construct(() => new NativeFileStore(o.dir)) }
+    })
   }
 
   /** Remove expired session files now. */
   sweep() {
-    return wrap(this.native.sweep())
+    return Promise.resolve().then(() => wrap(this.native.sweep()))
   }
 
   get [Symbol.toStringTag]() {
@@ -110,11 +142,14 @@ class FileStore extends NativeBackedStore {
 /** Several processes or hosts: `redis://[:password@]host:port[/db]`. */
 class RedisStore extends NativeBackedStore {
   constructor(opts) {
-    opts = storeOptions('RedisStore', opts)
-    const sealer = makeSealer(opts.secret, 'RedisStore')
-    const native = construct(() => new NativeRedisStore(opts.url, opts.prefix))
-    super(native, sealer)
-    REDIS_CONFIG.set(this, Object.freeze({ url: opts.url, prefix: opts.prefix }))
+    let config = null
+    super('RedisStore', opts, (o) => {
+      const sealer = makeSealer(o.secret, 'RedisStore')
+      const native = construct(() => new NativeRedisStore(o.url, o.prefix))
+      config = Object.freeze({ url: o.url, prefix: o.prefix })
+      return { sealer, native }
+    })
+    if (config) REDIS_CONFIG.set(this, config)
   }
 
   get [Symbol.toStringTag]() {
@@ -126,6 +161,7 @@ const customSealers = new Map()
 
 /** The sealer for a store: its own, or one from `secret` for a custom store. */
 function sealerFor(store, secret) {
+  if (store instanceof NativeBackedStore) return store.ready().sealer
   const own = SEALERS.get(store)
   if (own) return own
   if (secret === undefined) {
@@ -155,6 +191,7 @@ function checkStore(store) {
 
 /** `{ url, prefix }` of a RedisStore (for sharing the rate limit through it), else null. */
 function redisConfigOf(store) {
+  if (store instanceof RedisStore) store.ready()
   return REDIS_CONFIG.get(store) ?? null
 }
 
