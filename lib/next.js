@@ -138,7 +138,7 @@ function loadNextHeaders(what) {
   try {
     nextHeaders = require('next/headers')
   } catch (e) {
-    throw invalid(`${what} reads the current request through next/headers, which could not be loaded (${e && e.message}); outside Next.js, pass the request: getSession(request)`, e)
+    throw invalid(`${what} reads the current request through next/headers, which could not be loaded (${String(e && e.message).split('\n')[0]}); outside Next.js, pass the request: getSession(request)`, e)
   }
   return nextHeaders
 }
@@ -151,9 +151,14 @@ async function requestScope(what) {
   } catch (e) {
     // Next's own errors (dynamic usage during prerendering, ...) must reach Next untouched.
     if (e && (e.digest || e.$$typeof || /dynamic|prerender|postpone/i.test(String(e.message)))) throw e
-    throw invalid(`${what} was called outside a request (no next/headers scope: call it in a Server Component, a Server Action or a route handler), or pass the request: ${e && e.message}`, e)
+    throw invalid(`${what} was called outside a request (no next/headers scope: call it in a Server Component, a Server Action or a route handler), or pass the request: ${String(e && e.message).split('\n')[0]}`, e)
   }
 }
+
+// Errors of the app's own configuration (a missing secret): the browser gets a 500 and
+// "internal error", not the 400 "invalid request" of a bad request; onError gets the details.
+const CONFIG_ERRORS = new WeakSet()
+const CONFIG_ANSWER = { error: { code: codes.INVALID_ARGUMENT, message: 'internal error' } }
 
 /**
  * @param {object | (() => object)} opts as for the Express middleware (see KnackAuth in
@@ -166,8 +171,14 @@ function createKnackAuth(opts) {
   /** The KnackAuth, made (options read and checked) on first use; a failure is not kept. */
   function auth() {
     if (made) return made
-    const o = typeof opts === 'function' ? opts() : opts
-    made = new KnackAuth(o, { where: 'createKnackAuth() options' })
+    try {
+      const o = typeof opts === 'function' ? opts() : opts
+      made = new KnackAuth(o, { where: 'createKnackAuth() options' })
+    } catch (e) {
+      const err = e instanceof KnackError ? e : invalid(`createKnackAuth() options could not be read: ${e && e.message}`, e)
+      CONFIG_ERRORS.add(err)
+      throw err
+    }
     return made
   }
 
@@ -213,6 +224,7 @@ function createKnackAuth(opts) {
    */
   function errorResponse(err, request, where = 'handler') {
     report(err, where, request)
+    if (CONFIG_ERRORS.has(err)) return json(500, CONFIG_ANSWER)
     if (!(err instanceof KnackError)) return json(500, { error: { code: codes.INTERNAL, message: 'internal error' } })
     return answer(errorAnswer(err, { redact: made ? made.redact : [] }))
   }
@@ -292,6 +304,7 @@ function createKnackAuth(opts) {
   function pagesFail(res, err, where, req) {
     report(err, where, req)
     if (res.headersSent) return
+    if (CONFIG_ERRORS.has(err)) return sendJson(res, 500, CONFIG_ANSWER)
     if (!(err instanceof KnackError)) return sendJson(res, 500, { error: { code: codes.INTERNAL, message: 'internal error' } })
     send(res, errorAnswer(err, { redact: made ? made.redact : [] }))
   }
