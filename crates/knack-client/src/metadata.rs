@@ -23,17 +23,29 @@ async fn fetch_metadata(
         200..=299 => Ok(Arc::new(AppMeta::parse(&reply.body).map_err(|e| {
             e.after_reply(reply.attempts, &reply.request, Outcome::NotSent)
         })?)),
-        404 | 400 => Err(Error::new(
-            ErrorCode::NotFound,
-            "the application was not found (metadata)",
-        )
-        .with_status(reply.status)
-        .with_attempts(reply.attempts)),
-        s => Err(
-            Error::bad_response(format!("application metadata: unexpected status {s}"))
+        s => {
+            let errors = crate::response::knack_errors(&reply.body);
+            let said = crate::response::summary(&errors)
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default();
+            let hint = crate::validate::base_url_hint(&app.base_url)
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            let e = if s == 404 || s == 400 {
+                Error::new(
+                    ErrorCode::NotFound,
+                    format!("the application was not found (metadata){said}{hint}"),
+                )
+            } else {
+                Error::bad_response(format!(
+                    "application metadata: unexpected status {s}{said}{hint}"
+                ))
+            };
+            Err(e
                 .with_status(s)
-                .with_attempts(reply.attempts),
-        ),
+                .with_errors(errors)
+                .with_attempts(reply.attempts))
+        }
     }
 }
 
