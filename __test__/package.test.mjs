@@ -47,6 +47,7 @@ test('the root tarball holds exactly the JS entry points, types, lib/, README, L
     'lib/bulk.js',
     'lib/callbacks.js',
     'lib/codes.js',
+    'lib/edge.mjs',
     'lib/errors.js',
     'lib/express.js',
     'lib/http.js',
