@@ -382,13 +382,51 @@ const array = rule((v, key) => {
 
 const BULK = { ...VIEW, concurrency: whole(1, 64), reserve: number, onProgress: func }
 
+/** An upload's source: a path, a Buffer/Uint8Array, a Blob, a Node Readable or a web ReadableStream. */
+const uploadSource = rule((v, key) => {
+  const ok =
+    (typeof v === 'string' && v !== '') ||
+    v instanceof Uint8Array ||
+    (typeof Blob !== 'undefined' && v instanceof Blob) ||
+    (v !== null && typeof v === 'object' && (typeof v.getReader === 'function' || (typeof v.pipe === 'function' && typeof v[Symbol.asyncIterator] === 'function')))
+  if (!ok) throw invalid(`${key} must be a file path, a Buffer or Uint8Array, a Blob, a Node Readable or a web ReadableStream, got ${describe(v)}`)
+  return v
+})
+
+const UPLOAD_SPEC = {
+  file: required(uploadSource),
+  filename: nonEmptyString,
+  contentType: nonEmptyString,
+  kind: oneOf(['file', 'image']),
+  maxBytes: number,
+  timeoutMs: number,
+  onProgress: func,
+  signal,
+}
+
+/** `files` of a write: `{ field_N: source | { file, filename?, contentType?, kind? } }`. */
+const files = rule((v, key) => {
+  if (!isObject(v)) throw invalid(`${key} must be an object like { field_17: './screenshot.png' }`)
+  const out = []
+  for (const [field, value] of Object.entries(v)) {
+    if (!/^field_\d+$/.test(field)) throw invalid(`${key}: "${field}" is not a field key (field_N)`)
+    const spec = isObject(value) && 'file' in value && !(value instanceof Uint8Array) ? value : { file: value }
+    const u = parse(spec, { file: required(uploadSource), filename: nonEmptyString, contentType: nonEmptyString, kind: oneOf(['file', 'image']), maxBytes: number }, `${key}.${field}`, {}, `${key}.${field}.`)
+    out.push({ field, ...u })
+  }
+  if (out.length === 0) throw invalid(`${key} names no field`)
+  return out
+})
+
 const SPECS = {
   getRecords: QUERY_SPEC,
   records: PAGING_SPEC,
   getAllRecords: PAGING_SPEC,
   getRecord: { ...VIEW, id: required(nonEmptyString) },
-  createRecord: { ...VIEW, data: required(data) },
-  updateRecord: { ...VIEW, id: required(nonEmptyString), data: required(data) },
+  createRecord: { ...VIEW, data: required(data), files },
+  updateRecord: { ...VIEW, id: required(nonEmptyString), data: required(data), files },
+  uploadFile: UPLOAD_SPEC,
+  getReport: { ...VIEW, report: whole(0, 10_000), filters },
   deleteRecord: { ...VIEW, id: required(nonEmptyString) },
   createRecords: { ...BULK, records: required(array) },
   updateRecords: { ...BULK, records: required(array) },

@@ -15,6 +15,7 @@ const { nativeOptions, nativeQuery, nativeView } = require('./native-args')
 const { storeOf, storeError, saveSession, readSession, dropExpired } = require('./saved')
 const { RecordIterator, openRecords, parseFair } = require('./records')
 const bulk = require('./bulk')
+const files = require('./files')
 
 const INTERNAL = Symbol('knack-session.internal')
 
@@ -216,14 +217,36 @@ class KnackSession {
 
   async createRecord(args) {
     const a = callArgs('createRecord', args, this.#ctx())
-    const text = await call(a.signal, (h) => this.#native.createRecord(nativeView(a), a.data, h))
-    return JSON.parse(text)
+    return this.#write(a, (data, h) => this.#native.createRecord(nativeView(a), data, h))
   }
 
   async updateRecord(args) {
     const a = callArgs('updateRecord', args, this.#ctx())
-    const text = await call(a.signal, (h) => this.#native.updateRecord(nativeView(a), a.id, a.data, h))
-    return JSON.parse(text)
+    return this.#write(a, (data, h) => this.#native.updateRecord(nativeView(a), a.id, data, h))
+  }
+
+  /** A write, after uploading its `files` (their asset ids go into `data`). */
+  async #write(a, send) {
+    if (!a.files) return JSON.parse(await call(a.signal, (h) => send(a.data, h)))
+    const { data, assets } = await files.uploadFiles(this.#native, a)
+    try {
+      return JSON.parse(await call(a.signal, (h) => send(data, h)))
+    } catch (e) {
+      throw files.withAssets(e, assets)
+    }
+  }
+
+  /**
+   * Upload a file or image: `{ file, filename?, contentType?, kind?, maxBytes?, timeoutMs?,
+   * onProgress?, signal? }` -> `{ id, type, filename, publicUrl, thumbUrl, size }`.
+   */
+  async uploadFile(args) {
+    return files.uploadFile(this.#native, callArgs('uploadFile', args))
+  }
+
+  /** A report view: `{ scene, view, report?, filters?, parentRecordId?, signal? }`. */
+  async getReport(args) {
+    return files.getReport(this.#native, callArgs('getReport', args, this.#ctx()), call)
   }
 
   async deleteRecord(args) {

@@ -9,6 +9,7 @@
 
 mod options;
 mod stores;
+mod upload;
 
 use knack_client::Pager;
 use knack_client::{CallOptions, Session, SessionConfig};
@@ -113,7 +114,7 @@ pub struct NativeView {
 }
 
 impl NativeView {
-    fn into_ref(self) -> ViewRef {
+    pub(crate) fn into_ref(self) -> ViewRef {
         ViewRef {
             scene: self.scene,
             view: self.view,

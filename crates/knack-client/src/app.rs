@@ -225,6 +225,8 @@ impl App {
 #[derive(Debug)]
 pub struct AppMeta {
     pub slugs: HashMap<String, String>,
+    /// Field key -> Knack field type (`file`, `image`, `short_text`, ...), every object's.
+    pub field_types: HashMap<String, String>,
     pub fetched: Instant,
 }
 
@@ -237,9 +239,22 @@ impl AppMeta {
             slug: Option<String>,
         }
         #[derive(Deserialize)]
+        struct Field {
+            key: String,
+            #[serde(rename = "type", default)]
+            kind: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Object {
+            #[serde(default)]
+            fields: Vec<Field>,
+        }
+        #[derive(Deserialize)]
         struct App {
             #[serde(default)]
             scenes: Vec<Scene>,
+            #[serde(default)]
+            objects: Vec<Object>,
         }
         #[derive(Deserialize)]
         struct Body {
@@ -250,6 +265,13 @@ impl AppMeta {
                 "Knack's application metadata is not as expected: {e}"
             ))
         })?;
+        let field_types = b
+            .application
+            .objects
+            .into_iter()
+            .flat_map(|o| o.fields)
+            .filter_map(|f| f.kind.map(|k| (f.key, k)))
+            .collect();
         Ok(AppMeta {
             slugs: b
                 .application
@@ -257,6 +279,7 @@ impl AppMeta {
                 .into_iter()
                 .filter_map(|s| s.slug.map(|slug| (s.key, slug)))
                 .collect(),
+            field_types,
             fetched: Instant::now(),
         })
     }

@@ -17,6 +17,7 @@ mod outcome;
 mod paging;
 mod quota;
 mod refusal;
+mod report;
 mod response;
 mod retry;
 mod sealed;
@@ -26,6 +27,7 @@ mod store;
 mod tls;
 mod token;
 mod transport;
+mod upload;
 mod validate;
 mod views;
 
@@ -38,6 +40,7 @@ pub use log::{level_named as log_level_named, set_level as set_log_level, Level 
 pub use outcome::Outcome;
 pub use paging::{Pager, PagingOptions, PagingSummary};
 pub use quota::PlanSnapshot;
+pub use report::ReportQuery;
 pub use retry::RetryPolicy;
 pub use sealed::{is_strong_secret, KeyRing, MIN_SECRET_LEN};
 pub use secret::Secret;
@@ -48,6 +51,7 @@ pub use store::{
 pub use token::to_millis;
 pub use tokio_util::sync::CancellationToken;
 pub use transport::CallPolicy;
+pub use upload::{clean_filename, AssetKind, Upload, UploadMeta, UploadSource};
 pub use views::{ListQuery, ViewRef};
 
 /// Entry points into parsing and encoding that the public API only reaches through the

@@ -57,17 +57,43 @@ pub async fn scene_slug(
     policy: &CallPolicy,
     progress: &Progress,
 ) -> Result<String> {
-    lookup_slug(app, scene_key, policy, progress)
-        .await
+    lookup(app, policy, progress, |m| m.slugs.get(scene_key).cloned())
+        .await?
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::NotFound,
+                format!(
+                    "{scene_key} is not a scene of this application (no page slug in its metadata)"
+                ),
+            )
+        })
         .map_err(|e| e.with_outcome(Outcome::NotSent))
 }
 
-async fn lookup_slug(
+/// The Knack type of a field (`file`, `image`, ...), from cached metadata; `None` when the
+/// metadata does not know the field.
+pub async fn field_type(
     app: &App,
-    scene_key: &str,
+    field_key: &str,
     policy: &CallPolicy,
     progress: &Progress,
-) -> Result<String> {
+) -> Result<Option<String>> {
+    lookup(app, policy, progress, |m| {
+        m.field_types.get(field_key).cloned()
+    })
+    .await
+    .map_err(|e| e.with_outcome(Outcome::NotSent))
+}
+
+/// `pick` from the cached metadata, fetched once per app (one request for concurrent
+/// callers: they wait on the cache's lock), and again for a miss when the cache is older
+/// than `REFRESH_AFTER` (the app may have changed).
+async fn lookup<T>(
+    app: &App,
+    policy: &CallPolicy,
+    progress: &Progress,
+    pick: impl Fn(&AppMeta) -> Option<T>,
+) -> Result<Option<T>> {
     let mut cache = app.metadata.lock().await;
     for round in 0..2 {
         let meta = match cache.as_ref() {
@@ -78,17 +104,14 @@ async fn lookup_slug(
                 m
             }
         };
-        if let Some(slug) = meta.slugs.get(scene_key) {
-            return Ok(slug.clone());
+        if let Some(found) = pick(&meta) {
+            return Ok(Some(found));
         }
         if meta.fetched.elapsed() < REFRESH_AFTER {
             break;
         }
     }
-    Err(Error::new(
-        ErrorCode::NotFound,
-        format!("{scene_key} is not a scene of this application (no page slug in its metadata)"),
-    ))
+    Ok(None)
 }
 
 #[cfg(test)]

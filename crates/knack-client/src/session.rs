@@ -349,9 +349,19 @@ impl Session {
     }
 
     /// Send one authenticated call and turn non-2xx answers into errors.
-    pub async fn send(&self, mut call: Call<'_>, progress: &Progress) -> Result<Reply> {
+    pub async fn send(&self, call: Call<'_>, progress: &Progress) -> Result<Reply> {
+        self.send_with(call, &self.policy, progress).await
+    }
+
+    /// `send` under another policy (an upload's longer timeout).
+    pub async fn send_with(
+        &self,
+        mut call: Call<'_>,
+        policy: &CallPolicy,
+        progress: &Progress,
+    ) -> Result<Reply> {
         call.token = Some(&self.token);
-        let reply = transport::send(&self.app, &call, &self.policy, progress).await?;
+        let reply = transport::send(&self.app, &call, policy, progress).await?;
         if (200..300).contains(&reply.status) {
             return Ok(reply);
         }

@@ -65,6 +65,8 @@ pub struct Call<'a> {
     pub query: String,
     pub token: Option<&'a Secret>,
     pub body: Option<Bytes>,
+    /// A multipart upload, its body made afresh for each attempt (instead of `body`).
+    pub upload: Option<&'a crate::upload::Upload>,
     /// Safe to repeat after an answer may have been lost.
     pub idempotent: bool,
     /// Send `X-Knack-Application-Id`.
@@ -80,6 +82,7 @@ impl<'a> Call<'a> {
             query: String::new(),
             token: None,
             body: None,
+            upload: None,
             idempotent,
             app_header: true,
         }
@@ -271,6 +274,14 @@ async fn attempt(
         rb = rb
             .header(CONTENT_TYPE, "application/json")
             .body(body.clone());
+    }
+    if let Some(upload) = call.upload {
+        let body = upload.make_body().map_err(AttemptError::Unusable)?;
+        rb = rb.header(CONTENT_TYPE, upload.content_type());
+        if let Some(n) = upload.content_length() {
+            rb = rb.header(reqwest::header::CONTENT_LENGTH, n);
+        }
+        rb = rb.body(body);
     }
     let mut resp = rb.send().await.map_err(|e| {
         if e.is_connect() {

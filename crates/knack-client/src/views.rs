@@ -59,7 +59,11 @@ impl ViewRef {
     }
 
     /// The query string of a record call: `{slug}_id=<parent>` or nothing.
-    async fn record_query(&self, session: &Session, progress: &Progress) -> Result<String> {
+    pub(crate) async fn record_query(
+        &self,
+        session: &Session,
+        progress: &Progress,
+    ) -> Result<String> {
         Ok(resolve_parent(self.parent_param(), session, progress)
             .await?
             .unwrap_or_default())
