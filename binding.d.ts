@@ -52,6 +52,15 @@ export declare class NativeRedisStore {
 }
 
 export declare class NativeSession {
+  /**
+   * Check an upload before any request: `path` (streamed from disk), or `bytes`, or
+   * neither (chunks come through `push`, `length` when known).
+   */
+  prepareUpload(args: NativeUploadArgs, path?: string | undefined | null, bytes?: Buffer | undefined | null, length?: number | undefined | null): Promise<NativeUpload>
+  /** "file" or "image": what a record field takes, from the app's metadata. */
+  assetKindOf(field: string, cancel?: CancelHandle | undefined | null): Promise<string>
+  /** A report view's reports (JSON array) or, with `report`, one report (JSON object). */
+  getReport(target: NativeView, report?: number | undefined | null, filters?: string | undefined | null, cancel?: CancelHandle | undefined | null): Promise<string>
   /** Adopt a Knack user token (no request). */
   static fromToken(token: string, opts: NativeOptions): NativeSession
   /** Log in with email and password. */
@@ -83,6 +92,25 @@ export declare class NativeSession {
   createRecord(target: NativeView, data: string, cancel?: CancelHandle | undefined | null): Promise<string>
   updateRecord(target: NativeView, id: string, data: string, cancel?: CancelHandle | undefined | null): Promise<string>
   deleteRecord(target: NativeView, id: string, cancel?: CancelHandle | undefined | null): Promise<void>
+}
+
+/** An upload checked and ready to run. */
+export declare class NativeUpload {
+  /** Send the upload; resolves `{id, type, filename, publicUrl, thumbUrl, size}` as JSON. */
+  run(cancel?: CancelHandle | undefined | null): Promise<string>
+  /**
+   * One chunk of a stream; resolves when the channel has room (bounded buffering).
+   * Resolves false when the upload no longer reads (it ended or failed).
+   */
+  push(chunk: Buffer): Promise<boolean>
+  /** The stream ended. */
+  end(): void
+  /** The stream failed: the upload fails with this message (never sends a truncated file). */
+  fail(message: string): Promise<void>
+  /** Bytes of the file sent so far in the current attempt. */
+  sent(): number
+  /** The file's size, when known. */
+  total(): number | null
 }
 
 /** Encrypts session records for a store (AES-256-GCM under keys derived from secrets). */
@@ -172,6 +200,16 @@ export interface NativeRateLimit {
   /** Share the rate limit with every process through this Redis. */
   redis?: string
   prefix?: string
+}
+
+/** What to upload (the source comes separately). */
+export interface NativeUploadArgs {
+  filename: string
+  contentType: string
+  /** "file" or "image". */
+  kind: string
+  maxBytes?: number
+  timeoutMs?: number
 }
 
 /** The view of a record call, and for a child page the parent record. */

@@ -841,6 +841,7 @@ module.exports.NativeMemoryStore = nativeBinding.NativeMemoryStore
 module.exports.NativePager = nativeBinding.NativePager
 module.exports.NativeRedisStore = nativeBinding.NativeRedisStore
 module.exports.NativeSession = nativeBinding.NativeSession
+module.exports.NativeUpload = nativeBinding.NativeUpload
 module.exports.Sealer = nativeBinding.Sealer
 module.exports.checkListArgs = nativeBinding.checkListArgs
 module.exports.checkSessionOptions = nativeBinding.checkSessionOptions
