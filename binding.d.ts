@@ -15,6 +15,16 @@ export declare class CancelHandle {
   cancel(): void
 }
 
+/** A download handed to JS chunk by chunk (`next`), for a Writable. */
+export declare class NativeDownload {
+  /** The next chunk, or null at the end (then `result()` says how it ended). */
+  next(): Promise<Buffer | null>
+  /** How the download ended: its size, type and file name, or its error. */
+  result(): Promise<NativeDownloaded>
+  /** Stop reading: the download ends (its result is an abort) and its connection closes. */
+  close(): void
+}
+
 /** One-host store: a directory of private files. */
 export declare class NativeFileStore {
   constructor(dir: string)
@@ -61,6 +71,10 @@ export declare class NativeSession {
   assetKindOf(field: string, cancel?: CancelHandle | undefined | null): Promise<string>
   /** A report view's reports (JSON array) or, with `report`, one report (JSON object). */
   getReport(target: NativeView, report?: number | undefined | null, filters?: string | undefined | null, cancel?: CancelHandle | undefined | null): Promise<string>
+  /** Download into a file at `path` (a temporary file beside it, renamed when complete). */
+  downloadToPath(asset: NativeAsset, path: string, cancel?: CancelHandle | undefined | null): Promise<NativeDownloaded>
+  /** Start a download whose chunks JS takes with `next()`. */
+  openDownload(asset: NativeAsset, cancel?: CancelHandle | undefined | null): NativeDownload
   /** Adopt a Knack user token (no request). */
   static fromToken(token: string, opts: NativeOptions): NativeSession
   /** Log in with email and password. */
@@ -154,6 +168,20 @@ export declare function isSessionId(id: string): boolean
  * middleware's cookie secret.
  */
 export declare function isStrongSecret(secret: string): boolean
+
+/** What to download: an asset's URL, or its id and file name. */
+export interface NativeAsset {
+  url?: string
+  id?: string
+  filename?: string
+}
+
+/** A finished download. */
+export interface NativeDownloaded {
+  bytes: number
+  contentType?: string
+  filename?: string
+}
 
 /** Session options, flattened by the facade. */
 export interface NativeOptions {

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.CancelHandle = nativeBinding.CancelHandle
+module.exports.NativeDownload = nativeBinding.NativeDownload
 module.exports.NativeFileStore = nativeBinding.NativeFileStore
 module.exports.NativeMemoryStore = nativeBinding.NativeMemoryStore
 module.exports.NativePager = nativeBinding.NativePager

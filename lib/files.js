@@ -178,10 +178,58 @@ function withAssets(err, assets) {
   return err
 }
 
+/** `{ url }` or `{ id, filename }` for the binding, from what the caller has. */
+function assetOf(asset) {
+  if (typeof asset === 'string' && asset !== '') return { url: asset }
+  if (asset !== null && typeof asset === 'object') {
+    const url = asset.url ?? asset.publicUrl ?? asset.public_url
+    if (typeof url === 'string' && url !== '') return { url }
+    if (typeof asset.id === 'string' && typeof asset.filename === 'string') return { id: asset.id, filename: asset.filename }
+  }
+  throw invalid("downloadFile() takes a file field's raw value, an upload's answer, { id, filename } or a URL")
+}
+
+/** Download to `a.to`: a path (written whole or not at all) or a Writable (ended when done). */
+async function downloadFile(native, asset, a) {
+  const target = assetOf(asset)
+  const signal = a.signal ?? null
+  if (signal && signal.aborted) throw abortedError(signal)
+  const { handle, dispose } = link(signal, CancelHandle)
+  try {
+    if (typeof a.to === 'string') return await native.downloadToPath(target, a.to, handle)
+    const d = native.openDownload(target, handle)
+    const out = a.to
+    let failed = null
+    const onError = (e) => (failed = e)
+    out.on('error', onError)
+    try {
+      for (;;) {
+        const chunk = await d.next()
+        if (chunk === null) break
+        if (failed) break
+        if (!out.write(chunk)) await new Promise((resolve) => { out.once('drain', resolve); out.once('error', resolve) })
+      }
+      if (failed) {
+        d.close()
+        throw invalid(`to: the stream failed: ${failed.message}`, failed)
+      }
+      const result = await d.result()
+      await new Promise((resolve) => out.end(resolve))
+      return result
+    } finally {
+      out.off('error', onError)
+    }
+  } catch (e) {
+    throw mapNative(e, signal)
+  } finally {
+    dispose()
+  }
+}
+
 /** A report view: every report (array), or `a.report` (one object). */
 async function getReport(native, a, call) {
   const text = await call(a.signal, (h) => native.getReport(nativeView(a), a.report ?? null, a.filters ?? null, h))
   return JSON.parse(text)
 }
 
-module.exports = { uploadFile, uploadFiles, withAssets, getReport }
+module.exports = { uploadFile, uploadFiles, withAssets, getReport, downloadFile }

@@ -426,6 +426,15 @@ const SPECS = {
   createRecord: { ...VIEW, data: required(data), files },
   updateRecord: { ...VIEW, id: required(nonEmptyString), data: required(data), files },
   uploadFile: UPLOAD_SPEC,
+  downloadFile: {
+    to: required(
+      rule((v, key) => {
+        if ((typeof v === 'string' && v !== '') || (v !== null && typeof v === 'object' && typeof v.write === 'function' && typeof v.once === 'function')) return v
+        throw invalid(`${key} must be a file path or a Node Writable, got ${describe(v)}`)
+      }),
+    ),
+    signal,
+  },
   getReport: { ...VIEW, report: whole(0, 10_000), filters },
   deleteRecord: { ...VIEW, id: required(nonEmptyString) },
   createRecords: { ...BULK, records: required(array) },

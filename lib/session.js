@@ -244,6 +244,14 @@ class KnackSession {
     return files.uploadFile(this.#native, callArgs('uploadFile', args))
   }
 
+  /**
+   * Download a file or image (a file field's raw value, an upload's answer, `{ id, filename }`
+   * or a URL) `{ to: path | Writable, signal? }` -> `{ bytes, contentType, filename }`.
+   */
+  async downloadFile(asset, opts) {
+    return files.downloadFile(this.#native, asset, callArgs('downloadFile', opts))
+  }
+
   /** A report view: `{ scene, view, report?, filters?, parentRecordId?, signal? }`. */
   async getReport(args) {
     return files.getReport(this.#native, callArgs('getReport', args, this.#ctx()), call)

@@ -227,3 +227,134 @@ impl NativeUpload {
         self.upload.total.map(|n| n as f64)
     }
 }
+
+/// What to download: an asset's URL, or its id and file name.
+#[napi(object, object_to_js = false)]
+pub struct NativeAsset {
+    pub url: Option<String>,
+    pub id: Option<String>,
+    pub filename: Option<String>,
+}
+
+fn asset_ref(a: NativeAsset) -> knack_client::Result<knack_client::AssetRef> {
+    match (a.url, a.id, a.filename) {
+        (Some(url), _, _) => Ok(knack_client::AssetRef::Url(url)),
+        (None, Some(id), Some(filename)) => Ok(knack_client::AssetRef::Asset { id, filename }),
+        _ => Err(knack_client::Error::invalid(
+            "downloadFile() needs a file field's value, an upload's answer, { id, filename } or a URL",
+        )),
+    }
+}
+
+/// A finished download.
+#[napi(object)]
+pub struct NativeDownloaded {
+    pub bytes: f64,
+    pub content_type: Option<String>,
+    pub filename: Option<String>,
+}
+
+fn downloaded(d: knack_client::Downloaded) -> NativeDownloaded {
+    NativeDownloaded {
+        bytes: d.bytes as f64,
+        content_type: d.content_type,
+        filename: d.filename,
+    }
+}
+
+/// A download handed to JS chunk by chunk (`next`), for a Writable.
+#[napi]
+pub struct NativeDownload {
+    chunks: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
+    done: Arc<
+        tokio::sync::Mutex<
+            Option<tokio::sync::oneshot::Receiver<knack_client::Result<knack_client::Downloaded>>>,
+        >,
+    >,
+}
+
+#[napi]
+impl NativeSession {
+    /// Download into a file at `path` (a temporary file beside it, renamed when complete).
+    #[napi(ts_return_type = "Promise<NativeDownloaded>")]
+    pub fn download_to_path<'env>(
+        &self,
+        env: &'env Env,
+        asset: NativeAsset,
+        path: String,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, NativeDownloaded>> {
+        let session = self.inner.clone();
+        let opts = call_options(cancel);
+        let asset = asset_ref(asset).map_err(to_napi);
+        env.spawn_future(async move {
+            let asset = asset?;
+            session
+                .download(&asset, knack_client::Sink::Path(path.into()), &opts)
+                .await
+                .map(downloaded)
+                .map_err(to_napi)
+        })
+    }
+
+    /// Start a download whose chunks JS takes with `next()`.
+    #[napi]
+    pub fn open_download(
+        &self,
+        asset: NativeAsset,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<NativeDownload> {
+        let session = self.inner.clone();
+        let opts = call_options(cancel);
+        let asset = asset_ref(asset).map_err(to_napi)?;
+        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let (done_tx, handle) = tokio::sync::oneshot::channel();
+        napi::bindgen_prelude::spawn(async move {
+            let r = session
+                .download(&asset, knack_client::Sink::Chunks(tx), &opts)
+                .await;
+            let _ = done_tx.send(r);
+        });
+        Ok(NativeDownload {
+            chunks: Arc::new(tokio::sync::Mutex::new(rx)),
+            done: Arc::new(tokio::sync::Mutex::new(Some(handle))),
+        })
+    }
+}
+
+#[napi]
+impl NativeDownload {
+    /// The next chunk, or null at the end (then `result()` says how it ended).
+    #[napi(ts_return_type = "Promise<Buffer | null>")]
+    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<Buffer>>> {
+        let chunks = self.chunks.clone();
+        env.spawn_future(async move {
+            let next = chunks.lock().await.recv().await;
+            Ok(next.map(|b| Buffer::from(b.to_vec())))
+        })
+    }
+
+    /// How the download ended: its size, type and file name, or its error.
+    #[napi(ts_return_type = "Promise<NativeDownloaded>")]
+    pub fn result<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, NativeDownloaded>> {
+        let done = self.done.clone();
+        env.spawn_future(async move {
+            let handle = done.lock().await.take();
+            match handle {
+                Some(h) => match h.await {
+                    Ok(r) => r.map(downloaded).map_err(to_napi),
+                    Err(_) => Err(to_napi(knack_client::Error::aborted())),
+                },
+                None => Err(crate::invalid("result() was already taken")),
+            }
+        })
+    }
+
+    /// Stop reading: the download ends (its result is an abort) and its connection closes.
+    #[napi]
+    pub fn close(&self) {
+        if let Ok(mut rx) = self.chunks.try_lock() {
+            rx.close();
+        }
+    }
+}

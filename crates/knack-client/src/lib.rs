@@ -8,6 +8,7 @@
 mod app;
 mod bounds;
 mod classify;
+mod download;
 mod error;
 mod filters;
 mod governor;
@@ -35,6 +36,7 @@ mod views;
 // is crate-private; the fuzz targets and hygiene tests reach parsers through `internals`.
 pub use app::{AppOptions, AppStats};
 pub use bounds::Bound;
+pub use download::{AssetRef, Downloaded, Sink};
 pub use error::{Error, ErrorCode, FieldError, Result};
 pub use log::{level_named as log_level_named, set_level as set_log_level, Level as LogLevel};
 pub use outcome::Outcome;

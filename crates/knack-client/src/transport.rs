@@ -219,7 +219,7 @@ struct RawResponse {
 }
 
 /// Reduce a reqwest error to a message without URLs (they may carry a query with user data).
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     let mut kind = if e.is_connect() {
         "could not connect".to_owned()
     } else if e.is_timeout() {

@@ -118,12 +118,7 @@ pub fn base_url(s: &str) -> Result<Url> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::invalid("baseUrl must not have a query or fragment"));
     }
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let loopback = is_loopback(&url);
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
@@ -146,6 +141,16 @@ pub fn base_url(s: &str) -> Result<Url> {
     let trimmed = url.path().trim_end_matches('/').to_owned();
     url.set_path(&trimmed);
     Ok(url)
+}
+
+/// `localhost` or a loopback address: where plain http is allowed (local tests).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// A hint for a refused call when `baseUrl` does not end in `/v1`, where Knack's API lives
