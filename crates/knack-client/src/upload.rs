@@ -430,7 +430,7 @@ impl Session {
                 Some("image") => Ok(AssetKind::Image),
                 Some("file") => Ok(AssetKind::File),
                 Some(other) => Err(Error::invalid(format!(
-                    "files.{field} is a {other} field, not a file or image field"
+                    "files.{field} is not a file or image field (its type is {other})"
                 ))),
                 None => Err(Error::invalid(format!(
                     "files.{field} is not a field of this application (its metadata does not list it)"
