@@ -259,6 +259,58 @@ export interface RecordArgs extends ViewArgs {
 
 export interface WriteArgs extends ViewArgs {
   data: Record<string, unknown>
+  /**
+   * Files to upload and attach in the same call: `{ field_17: './shot.png' }`. Each is
+   * uploaded (as an image or a file by the field's type in the app's metadata, unless `kind`
+   * is given), then the record is written with the asset ids. If the write fails, the error's
+   * `assets` lists what was uploaded (not attached; harmless).
+   */
+  files?: Record<string, UploadSource | { file: UploadSource; filename?: string; contentType?: string; kind?: 'file' | 'image'; maxBytes?: number }>
+}
+
+/** What uploadFile() reads: a path (streamed from disk), bytes, a Blob, a Node Readable or a web ReadableStream. */
+export type UploadSource = string | Uint8Array | Blob | NodeJS.ReadableStream | ReadableStream<Uint8Array>
+
+export interface UploadArgs {
+  file: UploadSource
+  /** Default: the path's or the Blob's/File's name; required for Buffers and streams. Only its last path component is used. */
+  filename?: string
+  /** Default: from the file name's extension, else `application/octet-stream`. */
+  contentType?: string
+  /** The asset route: `'file'` (default) or `'image'`. */
+  kind?: 'file' | 'image'
+  /** Refuse larger sources before sending (KNACK_INVALID_ARGUMENT). Default 512 MiB. */
+  maxBytes?: number
+  /** Per attempt. Default: 10 minutes (or the session's timeoutMs if longer). */
+  timeoutMs?: number
+  /** About five times a second while sending, and once at the end. */
+  onProgress?: (p: { sent: number; total: number | null }) => void | Promise<void>
+  signal?: AbortSignal
+}
+
+/** Knack's answer to an upload: set a file or image field to `id` to attach it (once). */
+export interface UploadedAsset {
+  id: string
+  type: 'file' | 'image'
+  filename: string
+  publicUrl: string
+  thumbUrl: string | null
+  size: number
+}
+
+/** What downloadFile() takes: a file field's raw value, an upload's answer, `{ id, filename }` or a URL. */
+export type AssetLike = string | { url: string } | { publicUrl: string } | { id: string; filename: string }
+
+export interface DownloadResult {
+  bytes: number
+  contentType: string | null
+  filename: string | null
+}
+
+export interface ReportArgs extends ViewArgs {
+  /** One report of the view (from 0); without it, every report. */
+  report?: number
+  filters?: Filters
 }
 
 export interface UpdateArgs extends WriteArgs {
@@ -342,6 +394,16 @@ export declare class KnackSession {
   createRecord<R = KnackRecord>(args: WriteArgs): Promise<R>
   updateRecord<R = KnackRecord>(args: UpdateArgs): Promise<R>
   deleteRecord(args: RecordArgs): Promise<void>
+  /** Upload a file or image through the app's governor and quota; not retried once Knack may have read it. */
+  uploadFile(args: UploadArgs): Promise<UploadedAsset>
+  /**
+   * Stream an asset to a path (written whole or not at all) or a Writable (ended when done).
+   * The token goes only to the Knack API host; a redirect elsewhere is followed without it (https only).
+   */
+  downloadFile(asset: AssetLike, opts: { to: string | NodeJS.WritableStream; signal?: AbortSignal }): Promise<DownloadResult>
+  /** A report view: every report (`{ records, ... }[]`), or with `report` the one. */
+  getReport<R = Record<string, unknown>>(args: ReportArgs & { report: number }): Promise<R>
+  getReport<R = Record<string, unknown>>(args: ReportArgs): Promise<R[]>
   createRecords<R = KnackRecord>(args: BulkArgs & { records: Record<string, unknown>[] }): Promise<BulkResult<R>[]>
   updateRecords<R = KnackRecord>(
     args: BulkArgs & { records: { id: string; data: Record<string, unknown> }[] },

@@ -5,6 +5,7 @@ import { knackSession, statusFor } from 'knack-session/express'
 import { createKnackAuth } from 'knack-session/next'
 import type { KnackMiddleware } from 'knack-session/express'
 import type { KnackNextAuth } from 'knack-session/next'
+import type { UploadedAsset, DownloadResult } from 'knack-session'
 import type {
   TokenStore,
   BulkResult,
@@ -151,6 +152,15 @@ async function main(): Promise<void> {
   const pagesApi = lazy.pages.withSession(async (_req, res, session) => res.end(JSON.stringify(await session.validate())))
   const pagesLogin: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => Promise<void> = lazy.pages.login
   void [current, signedIn, pagesApi, pagesLogin]
+  // Files and reports.
+  const asset: UploadedAsset = await s.uploadFile({ file: './x.png', kind: 'image', onProgress: ({ sent, total }) => void [sent, total] })
+  await s.uploadFile({ file: new Uint8Array(3), filename: 'x.bin', maxBytes: 1024, timeoutMs: 1000 })
+  await s.createRecord({ scene: 'scene_1', view: 'view_2', data: { field_10: 'x' }, files: { field_17: './a.pdf', field_18: { file: new Blob(['x']), filename: 'b.txt' } } })
+  const dl: DownloadResult = await s.downloadFile(asset, { to: '/tmp/x.png' })
+  await s.downloadFile({ id: asset.id, filename: asset.filename }, { to: process.stdout })
+  const reports: Record<string, unknown>[] = await s.getReport({ scene: 'scene_2', view: 'view_12' })
+  const oneReport: { records: unknown[] } = await s.getReport<{ records: unknown[] }>({ scene: 'scene_2', view: 'view_12', report: 0 })
+  void [dl, reports, oneReport]
   const status: number = statusFor(new KnackError('KNACK_FORBIDDEN', 'no'))
   void [id, when, issued, expired, remember, roles, who, user, first, n, summary, allSummary, one, json, left, mw, res, status]
 }

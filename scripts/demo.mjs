@@ -123,6 +123,20 @@ async function fakeApp() {
     const thread = await alice.getRecords({ scene: 'scene_3', view: 'view_6', parentRecordId: created.id })
     show('comments on it', `${thread.totalRecords} (sent as ?ticket_id=..., the page's slug from the app's metadata)`)
 
+    h('4c. The customer files a ticket with a screenshot: uploaded and attached in one call')
+    const screenshot = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(1024, 7)])
+    const withShot = await alice.createRecord({
+      scene: 'scene_1',
+      view: 'view_2',
+      data: { field_10: 'The screen flickers' },
+      files: { field_17: { file: screenshot, filename: 'screenshot.png' } },
+    })
+    show('attached', `${withShot.field_17_raw?.filename} (${withShot.field_17_raw?.size} bytes, asset ${withShot.field_17_raw?.id})`)
+    const chunks = []
+    const { Writable } = await import('node:stream')
+    const back = await alice.downloadFile(withShot.field_17_raw, { to: new Writable({ write: (c, _e, cb) => (chunks.push(c), cb()) }) })
+    show('downloaded', `${back.bytes} bytes, ${back.contentType}, identical: ${Buffer.concat(chunks).equals(screenshot)}`)
+
     h('5. A customer may not use the agent desk; a bad form is refused')
     try {
       await alice.getRecords({ scene: 'scene_2', view: 'view_4' })
