@@ -52,6 +52,7 @@ async function makeApp(extra = {}) {
   const app = express()
   app.use(express.json(), knack)
   app.post('/login', knack.login)
+  app.get('/health', (req, res) => res.json({ ok: true, why: req.knackError?.code }))
   app.get('/me', knack.required, (req, res) => res.json({ userId: req.knack.userId }))
   app.get('/tickets', knack.required, async (req, res, next) => {
     try {
@@ -116,21 +117,32 @@ test('Knack faults reach the browser as a code and a generic message; the detail
   }
 })
 
-test('an unreachable Knack (closed port): 502 KNACK_NETWORK without the OS error, login included', async () => {
+test('an unreachable Knack (closed port): 502 KNACK_NETWORK without the OS error, login included; a token it cannot validate leaves public routes running and is reported once', async () => {
   const probe = net.createServer()
   probe.listen(0, '127.0.0.1')
   await once(probe, 'listening')
   const port = probe.address().port
   probe.close()
   await once(probe, 'close')
-  const { base, reports } = await makeApp({ baseUrl: `http://127.0.0.1:${port}/v1`, timeoutMs: 2000 })
+  // A network failure is not a refusal: each retry asks again, so give the budget room.
+  const { base, reports } = await makeApp({ baseUrl: `http://127.0.0.1:${port}/v1`, timeoutMs: 2000, tokenValidation: { perSecond: 100, burst: 100 } })
   const login = await call(base, 'POST', '/login', { body: { email: USERS.alice.email, password: USERS.alice.password } })
   assert.equal(login.status, 502, login.text)
   assert.deepEqual(login.json, { error: { code: 'KNACK_NETWORK', message: 'Knack could not be reached' } })
   assertClean(login.text, 'login', [String(port)])
-  const token = (await call(base, 'GET', '/me', { authorization: await fake.token(USERS.bob.email) }))
-  assert.equal(token.status, 502, token.text)
-  assertClean(token.text, 'token', [String(port)])
+  // A token Knack cannot validate: the global middleware lets the request go on (public
+  // routes answer), knack.required answers 502; the outage is reported once, not per request.
+  const bobToken = await fake.token(USERS.bob.email)
+  const reportsBefore = reports.length
+  for (let i = 0; i < 3; i++) {
+    const pub = await call(base, 'GET', '/health', { authorization: bobToken })
+    assert.deepEqual([pub.status, pub.json], [200, { ok: true, why: 'KNACK_NETWORK' }], pub.text)
+    const token = await call(base, 'GET', '/me', { authorization: bobToken })
+    assert.equal(token.status, 502, token.text)
+    assert.deepEqual(token.json, { error: { code: 'KNACK_NETWORK', message: 'Knack could not be reached' } })
+    assertClean(token.text, 'token', [String(port)])
+  }
+  assert.deepEqual(reports.slice(reportsBefore).map((r) => `${r.where} ${r.err.code}`), ['token KNACK_NETWORK'])
   assert.ok(reports.length >= 2)
   assert.ok(reports.some((r) => /refused|connect/i.test(r.err.message)), 'the details are not in the report')
 })

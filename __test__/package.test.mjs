@@ -50,6 +50,7 @@ test('the root tarball holds exactly the JS entry points, types, lib/, README, L
     'lib/edge.mjs',
     'lib/errors.js',
     'lib/express.js',
+    'lib/files.js',
     'lib/http.js',
     'lib/native-args.js',
     'lib/native.js',

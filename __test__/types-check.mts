@@ -142,6 +142,34 @@ async function main(): Promise<void> {
     onError: (err, { where, request }) => void [err instanceof KnackError ? err.code : err, where, request],
   })
   void guarded
+  // The README's Express routes as @types/express types them (knack-session declares
+  // req.knack on Express.Request): req.knack is KnackSession | null even behind
+  // knack.required, so the route takes knack.sessionOf(req); other errors go on to the app's
+  // own handler after knack.errors.
+  type ExpressRequest = Express.Request & import('node:http').IncomingMessage
+  type ExpressNext = (err?: unknown) => void
+  type Handler = (req: ExpressRequest, res: import('node:http').ServerResponse, next: ExpressNext) => unknown
+  const tickets: Handler = async (req, res, next) => {
+    try {
+      res.end(JSON.stringify(await mw.sessionOf(req).getRecords({ scene: 'scene_1', view: 'view_1', signal: AbortSignal.timeout(10_000) })))
+    } catch (e) {
+      next(e)
+    }
+  }
+  const publicRoute: Handler = (req, res) => {
+    // @ts-expect-error 'req.knack' is possibly 'null': use knack.sessionOf(req) or check it
+    void req.knack.userId
+    const who: string | null = req.knack ? req.knack.userId : null
+    const why: KnackErrorCode | undefined = req.knackError?.code
+    const via: 'cookie' | 'token' | undefined = req.knackVia
+    res.end(JSON.stringify({ who, why, via }))
+  }
+  const chain: Handler[] = [mw, mw.required, tickets, publicRoute]
+  const errorHandlers: Array<(err: unknown, req: ExpressRequest, res: import('node:http').ServerResponse, next: ExpressNext) => unknown> = [
+    mw.errors,
+    (err, _req, res) => void res.writeHead(500).end(JSON.stringify({ error: { code: 'INTERNAL', message: String(err instanceof Error ? 'internal error' : err) } })),
+  ]
+  void [chain, errorHandlers]
   const GET = nextAuth.withSession(async (_req, { session }) => Response.json(await session.getRecords({ scene: 'scene_1', view: 'view_1' })))
   const res: Response = await GET(new Request('http://localhost/api'))
   // Next: the current request's session, Server Actions, pages/api, options read lazily.

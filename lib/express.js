@@ -2,16 +2,19 @@
 // Express (4 and 5) middleware: puts the user's KnackSession on req.knack.
 //
 //   const { knackSession } = require('knack-session/express')
-//   const knack = knackSession({ appId, store, secret, cookie: { secure: true } })
-//   app.use(express.json(), knack)
+//   const knack = knackSession({ appId, secret })  // the default MemoryStore: one process
+//   app.use(express.json(), knack)          // never answers: req.knack is a session or null
 //   app.post('/api/login', knack.login)     // JSON only; same-origin only
 //   app.post('/api/logout', knack.logout)   // JSON only; same-origin only
-//   app.get('/api/tickets', knack.required, async (req, res) => res.json(await req.knack.getRecords(...)))
-//   app.use(knack.errors)
+//   app.get('/api/tickets', knack.required, async (req, res) => res.json(await knack.sessionOf(req).getRecords(...)))
+//   app.use(knack.errors)                   // KnackErrors only; others go on to the app's handler
 
-const { KnackAuth, errorAnswer, publicUser, statusFor, refusal, bodyFields, formFields, BODY_LIMIT } = require('./http')
+const { KnackAuth, errorAnswer, publicUser, statusFor, refusal, bodyFields, formFields, noSession, asKnackError, SESSION_ENDED, BODY_LIMIT } = require('./http')
 const codes = require('./codes')
 const { KnackError } = require('./errors')
+
+// Marks the KnackError sessionOf() throws: knack.errors answers it without reporting it again.
+const ANSWERED_BY_REQUIRED = Symbol('knack-session.answeredByRequired')
 
 function send(res, { status, headers, body }) {
   res.statusCode = status
@@ -77,6 +80,10 @@ async function readBody(req, kind) {
  *   (the budget for validating unknown tokens with Knack: 2/s is 20% of Knack's 10/s),
  *   `allowFormLogin`, `allowedOrigins`, `trustProxy`, `onError(err, { where, request })`.
  *   See KnackAuth in lib/http.js for each.
+ * The middleware never answers: req.knack is the session or null, req.knackError says why
+ * (KnackAuth#find). knack.required answers 401 / 503 / 429; knack.sessionOf(req) is the
+ * typed session; knack.errors answers KnackErrors (ending a session Knack rejected) and
+ * passes every other error on.
  */
 function knackSession(opts) {
   const auth = new KnackAuth(opts, { where: 'knackSession() options' })
@@ -92,30 +99,63 @@ function knackSession(opts) {
     return auth.originOf(get, { proto, host: get('host') })
   }
 
-  async function middleware(req, res, next) {
+  /**
+   * Find the request's session: req.knack (the session or null), req.knackVia, and when null
+   * req.knackError (why; undefined without any credential). Never answers, never throws;
+   * failures went to onError inside auth.find().
+   */
+  async function load(req, res) {
     req.knack = null
     req.knackVia = undefined
-    let found
-    try {
-      found = await auth.resolve(headersOf(req), req)
-    } catch (e) {
-      // A token Knack refused, the token budget spent, ...: answer now.
-      return fail(res, e, 'token', req)
-    }
+    req.knackError = undefined
+    const found = await auth.find(headersOf(req), req)
+    // A cookie that leads nowhere (expired, logged out, unknown): clear it, whatever else happens.
+    if (found.setCookie && !res.headersSent) setOurCookie(res, auth.cookieName, found.setCookie)
     if (found.session) {
       req.knack = found.session
       req.knackVia = found.via
-    } else if (found.setCookie && !res.headersSent) {
-      // The cookie leads nowhere (expired, deleted, unreadable): go on as anonymous, and clear it.
-      setOurCookie(res, auth.cookieName, found.setCookie)
+    } else {
+      req.knackError = found.error
+    }
+  }
+
+  async function middleware(req, res, next) {
+    try {
+      await load(req, res)
+    } catch (e) {
+      // auth.find() does not throw; this is a last guard so a request always goes on.
+      req.knack = null
+      req.knackError = asKnackError(e)
+      auth.report(req.knackError, { where: 'restore', request: req })
     }
     next()
   }
 
-  /** 401 JSON unless the request has a session. */
-  middleware.required = function required(req, res, next) {
+  /**
+   * Only requests with a session go on; else `{ error: { code, message } }`: 401 without a
+   * session (none, or a refused one), 503 KNACK_STORE when the store could not be read, 429
+   * with Retry-After when the token budget is spent, 502/504 when Knack could not say.
+   */
+  middleware.required = async function required(req, res, next) {
+    // Without the global middleware (mounted on some routes only), find the session here.
+    if (req.knack === undefined) await load(req, res)
     if (req.knack) return next()
-    sendJson(res, 401, { error: { code: codes.UNAUTHORIZED, message: 'log in first' } })
+    send(res, errorAnswer(noSession(req.knackError), { redact: auth.redact }))
+  }
+
+  /**
+   * req.knack as a KnackSession, for code after knack.required (and for TypeScript, where
+   * req.knack is `KnackSession | null`). Without a session it throws the KnackError that
+   * knack.required would have answered with (knack.errors answers it the same way).
+   */
+  middleware.sessionOf = function sessionOf(req) {
+    if (req && req.knack) return req.knack
+    if (!req || req.knack === undefined) {
+      throw new KnackError(codes.INTERNAL, 'knack.sessionOf(req): the knack middleware did not run for this request: app.use(knack) before the route, or knack.required on it')
+    }
+    const e = noSession(req.knackError)
+    Object.defineProperty(e, ANSWERED_BY_REQUIRED, { value: true })
+    throw e
   }
 
   /** Same-origin and Content-Type checks for login and logout; resolves the body kind. */
@@ -157,9 +197,27 @@ function knackSession(opts) {
     }
   }
 
-  /** Error handler: a KnackError becomes its HTTP status and `{ error: { code, message } }`. */
-  middleware.errors = function errors(err, req, res, next) {
-    if (!(err instanceof KnackError) || res.headersSent) return next(err)
+  /**
+   * Error handler for KnackErrors: its HTTP status and `{ error: { code, message } }`, the
+   * details to onError ('handler'). Any other error goes on (next(err)) to the app's own
+   * error handler after this one. A KNACK_UNAUTHORIZED / KNACK_TOKEN_EXPIRED while the request
+   * has a session means Knack no longer takes its token: the session ends (a cookie session's
+   * store record is deleted and the cookie cleared; a token is refused for refusedCacheMs),
+   * so the next request is anonymous without asking Knack again.
+   */
+  middleware.errors = async function errors(err, req, res, next) {
+    if (!(err instanceof KnackError)) return next(err)
+    if (SESSION_ENDED.has(err.code) && req.knack) {
+      const { knack: session, knackVia: via } = req
+      req.knack = null
+      req.knackVia = undefined
+      req.knackError = err
+      await auth.endSession(session, via, err, req)
+      if (via === 'cookie' && !res.headersSent) setOurCookie(res, auth.cookieName, auth.clearCookie())
+    }
+    if (res.headersSent) return next(err)
+    // What sessionOf() threw was reported when the session was looked for.
+    if (err[ANSWERED_BY_REQUIRED]) return send(res, errorAnswer(err, { redact: auth.redact }))
     fail(res, err, 'handler', req)
   }
 

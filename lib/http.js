@@ -1,7 +1,8 @@
 'use strict'
 // What the Express middleware and the Next.js helper share: finding the user's session in a
-// request (a signed session-id cookie, or a Knack token in Authorization), logging in and
-// out (with the CSRF checks), the budget for validating unknown tokens, and mapping
+// request (a signed session-id cookie, or a Knack token in Authorization: resolve() for Next,
+// find() for the Express middleware, which never throws and looks at the cookie first),
+// logging in and out (with the CSRF checks), the budget for validating unknown tokens, and mapping
 // KnackError codes to HTTP answers that tell the browser a code and a generic message only.
 
 const crypto = require('node:crypto')
@@ -359,7 +360,23 @@ const REFUSED = new Set([codes.UNAUTHORIZED, codes.TOKEN_EXPIRED, codes.INVALID_
 const TOKEN_CACHE_ENTRIES = 10_000
 const BODY_LIMIT = 65536
 
-function report(onError, err, context) {
+// What a server log may not hold: JWT-shaped strings (tokens) and long base64url runs (session
+// ids, cookie signatures), besides the strings a caller names.
+const LONG_ID = /[A-Za-z0-9_-]{40,}/g
+
+/** A message for the server log: one line, no token, no session id, no `redact` strings. */
+function logSafe(text, redact = []) {
+  let s = String(text ?? '')
+  for (const r of redact) if (typeof r === 'string' && r.length >= 8) s = s.split(r).join('[redacted]')
+  return s.replace(JWT_LIKE, '[redacted]').replace(LONG_ID, '[redacted]').replace(/\s+/g, ' ').trim().slice(0, 500)
+}
+
+/**
+ * Tell onError (or the default) about a failure; never throws. `extra.redact`: strings the
+ * default warning must not show (the request's token, session id, cookie); `extra.held`: how
+ * many failures like it were not reported since the last one (see Throttle).
+ */
+function report(onError, err, context, extra = {}) {
   try {
     if (onError) {
       onError(err, context)
@@ -373,15 +390,74 @@ function report(onError, err, context) {
     if (err instanceof KnackError && err.code !== codes.STORE && statusFor(err) < 500 && !appBug) return
     const code = err instanceof KnackError ? err.code : codes.INTERNAL
     const message = err && typeof err.message === 'string' ? err.message : String(err)
-    process.emitWarning(`knack-session (${context.where}): ${message}`, { code })
+    const held = extra.held > 0 ? ` (and ${extra.held} more like it since the last report)` : ''
+    process.emitWarning(`knack-session (${context.where}): ${logSafe(message, extra.redact)}${held}`, { code })
   } catch (hookError) {
     try {
       const m = hookError && typeof hookError.message === 'string' ? hookError.message : 'unprintable error'
-      process.emitWarning(`knack-session: the onError hook threw: ${m}`, { code: 'KNACK_ON_ERROR' })
+      process.emitWarning(`knack-session: the onError hook threw: ${logSafe(m)}`, { code: 'KNACK_ON_ERROR' })
     } catch {
       // nothing left to tell
     }
   }
+}
+
+/**
+ * At most one report per key and window: a Redis outage or an unreachable Knack fails every
+ * request, and one line a minute says so as well as a thousand. Keys are `where:code`, so
+ * the map stays small.
+ */
+class Throttle {
+  #map = new Map()
+  #ms
+
+  constructor(ms) {
+    this.#ms = ms
+  }
+
+  /** -1 when `key` was already reported in this window (counted); else how many were held back before. */
+  take(key) {
+    const now = Date.now()
+    const e = this.#map.get(key)
+    if (e && e.until > now) {
+      e.held++
+      return -1
+    }
+    this.#map.set(key, { until: now + this.#ms, held: 0 })
+    return e ? e.held : 0
+  }
+}
+const REPORT_WINDOW_MS = 60_000
+
+/** Any thrown value as a KnackError (a non-KnackError is KNACK_INTERNAL, the original as cause). */
+function asKnackError(e) {
+  if (e instanceof KnackError) return e
+  const m = e && typeof e.message === 'string' ? e.message : String(e)
+  return new KnackError(codes.INTERNAL, m, { cause: e })
+}
+
+// A refusal the refused-token cache repeated (the first one was reported already).
+const FROM_CACHE = Symbol('knack-session.fromCache')
+// Codes that say the session's token is no longer good: the session ends.
+const SESSION_ENDED = new Set([codes.UNAUTHORIZED, codes.TOKEN_EXPIRED])
+
+/**
+ * The error to answer a request that needs a session and has none, from why it has none
+ * (`req.knackError`; undefined: no credential at all). 401 for no credential or a refused one
+ * (the message says which, never more), 503 KNACK_STORE when the session store could not be
+ * read, 429 with Retry-After when the token budget is spent, Knack's outage as its generic
+ * 502/503/504, anything else 500. Never the details: those went to onError.
+ */
+function noSession(why) {
+  if (why === undefined || why === null) return refusal(codes.UNAUTHORIZED, 'log in first', 401)
+  const e = asKnackError(why)
+  if (e.code === codes.TOKEN_EXPIRED) return refusal(codes.TOKEN_EXPIRED, PUBLIC_MESSAGE[codes.TOKEN_EXPIRED], 401)
+  if (e.code === codes.UNAUTHORIZED) return refusal(codes.UNAUTHORIZED, e[PUBLIC] ? e.message : PUBLIC_MESSAGE[codes.UNAUTHORIZED], 401)
+  if (e.code === codes.INVALID_ARGUMENT && e[PUBLIC]) return refusal(codes.UNAUTHORIZED, e.message, 401)
+  if (e.code === codes.STORE) return refusal(codes.STORE, 'the session store is unavailable: try again later', 503)
+  if (e.code === codes.RATE_LIMITED) return e
+  if (e.code !== codes.INTERNAL && e.code !== codes.INVALID_ARGUMENT && statusFor(e) >= 500) return e
+  return refusal(codes.INTERNAL, 'internal error', 500)
 }
 
 class KnackAuth {
@@ -400,6 +476,8 @@ class KnackAuth {
   #allowedOrigins
   #onError
   #onStoreError
+  #throttle = new Throttle(REPORT_WINDOW_MS)
+  #reported = new WeakSet()
 
   /**
    * @param {object} opts session options (appId, baseUrl, store, rateLimit, ...) plus:
@@ -412,8 +490,9 @@ class KnackAuth {
    *   asking Knack about tokens it has not seen validated yet. Each such token costs one
    *   `GET /session/token` from the app's shared rate budget (Knack allows 10 a second), so
    *   strangers sending made-up tokens could otherwise spend all of it. The default is 2 a
-   *   second (20% of Knack's 10/s) with bursts of 4, per process; over it the request is
-   *   answered 429 KNACK_RATE_LIMITED with Retry-After, without calling Knack. Logged-in
+   *   second (20% of Knack's 10/s) with bursts of 4, per process; over it the token is not
+   *   validated: KNACK_RATE_LIMITED with retryAfterMs (find(): the request's error, which
+   *   knack.required answers 429 with Retry-After), without calling Knack. Logged-in
    *   (cookie) users' calls never wait for it. Concurrent requests with the same token share
    *   one validation, and a token Knack refused is refused again without asking for
    *   `refusedCacheMs`.
@@ -425,9 +504,11 @@ class KnackAuth {
    *   app's own origin (behind a reverse proxy that sets them).
    * - `onError(err, { where, request })`: where the details of failures go ('restore',
    *   'token', 'login', 'logout', 'handler'); the browser only gets a code and a generic
-   *   message. Default: nothing for 4xx; `process.emitWarning` (code = the error's code) for
-   *   5xx, store failures and KNACK_INVALID_ARGUMENT from a route handler. A throwing hook
-   *   never breaks a request.
+   *   message. find() reports a refused token once (per refusedCacheMs) and a store or Knack
+   *   outage at most once a minute per where and code. Default: nothing for 4xx; one
+   *   `process.emitWarning` line (code = the error's code; no token or session id) for 5xx,
+   *   store failures and KNACK_INVALID_ARGUMENT from a route handler. A throwing hook never
+   *   breaks a request.
    * @param {{ where?: string }} [meta] names the options in error messages
    */
   constructor(opts, meta = {}) {
@@ -462,8 +543,15 @@ class KnackAuth {
   }
 
   /** Report a failure to onError (or the default); never throws. */
-  report(err, context) {
-    report(this.#onError, err, context)
+  report(err, context, extra) {
+    report(this.#onError, err, context, extra)
+  }
+
+  /** Report `err` unless one like it (same where and code) was reported in the last minute. */
+  #reportThrottled(err, where, request, redact) {
+    const held = this.#throttle.take(`${where}:${err && err.code}`)
+    if (held < 0) return
+    this.report(err, { where, request }, { redact, held })
   }
 
   /** Strings to cut out of anything Knack said before the browser sees it. */
@@ -568,6 +656,96 @@ class KnackAuth {
   }
 
   /**
+   * The session of a request for a global middleware: never throws, never answers. Resolves
+   * `{ session, via, error, setCookie? }`:
+   * - the cookie first: a signed cookie whose session the store holds wins, and an
+   *   Authorization header beside it is not looked at (nor sent to Knack);
+   * - else the Authorization token (when allowToken), validated as resolve() does;
+   * - `session` null: `error` says why (a KnackError; undefined when the request had no
+   *   credential): a cookie that leads to no session (unknown, expired, logged out: then
+   *   `setCookie` clears it, and an expired record is deleted from the store), a bad cookie
+   *   signature, a token Knack refused, the token budget spent, the store unreachable
+   *   (KNACK_STORE: the cookie is kept, the session may be back when the store is), Knack
+   *   unreachable. When both fail, a store outage wins over the token's refusal.
+   * - reported to onError with `where` 'restore' or 'token': a refused token once (the
+   *   refused-token cache answers the repeats), other failures at most once a minute per
+   *   where and code. A cookie without a session is not reported (it is cleared).
+   * @param {(name: string) => string | undefined} get
+   * @param {unknown} [request] passed on to onError
+   */
+  async find(get, request) {
+    try {
+      return await this.#find(get, request)
+    } catch (e) {
+      const err = asKnackError(e)
+      this.#reportThrottled(err, 'restore', request)
+      return { session: null, via: null, error: err }
+    }
+  }
+
+  async #find(get, request) {
+    let error
+    let setCookie
+    const value = parseCookies(get('cookie'))[this.#cookie.name]
+    if (value !== undefined && value !== '') {
+      const id = this.unsign(value)
+      if (!id) error = refusal(codes.UNAUTHORIZED, 'the session cookie is not valid: log in again', 401)
+      else {
+        try {
+          const session = await KnackSession.restore(id, { ...this.#opts, onStoreError: (err) => this.#storeError(err, request) })
+          if (session) return { session, via: 'cookie', error: undefined }
+          setCookie = this.clearCookie()
+          error = refusal(codes.UNAUTHORIZED, 'the session has ended: log in again', 401)
+        } catch (e) {
+          error = asKnackError(e)
+          this.#reportThrottled(error, 'restore', request, [id, value])
+        }
+      }
+    }
+    const token = this.#token(get('authorization'))
+    if (token) {
+      try {
+        return { session: await this.#fromToken(token), via: 'token', error: undefined, setCookie }
+      } catch (e) {
+        const err = asKnackError(e)
+        if (!err[FROM_CACHE] && !this.#reported.has(err)) {
+          // Concurrent requests with one token share one validation, so one error object.
+          this.#reported.add(err)
+          if (REFUSED.has(err.code)) this.report(err, { where: 'token', request }, { redact: [token] })
+          else this.#reportThrottled(err, 'token', request, [token])
+        }
+        if (!(error && error.code === codes.STORE)) error = err
+      }
+    }
+    return { session: null, via: null, error, setCookie }
+  }
+
+  /**
+   * End a session whose token Knack no longer accepts (KNACK_UNAUTHORIZED or
+   * KNACK_TOKEN_EXPIRED during a request): a cookie session is deleted from its store (a
+   * failing delete is reported, `where` 'logout'); a token session leaves the token cache and
+   * the token is refused without asking Knack for refusedCacheMs. Never throws. The caller
+   * clears the cookie.
+   * @param {KnackSession} session
+   * @param {'cookie' | 'token'} via
+   * @param {KnackError} err what Knack said
+   */
+  async endSession(session, via, err, request) {
+    try {
+      if (via === 'token') {
+        const hash = crypto.createHash('sha256').update(session.getToken()).digest('base64url')
+        this.#tokenCache.set(hash, null, 0)
+        const { code, message, status } = err
+        this.#refuse(hash, () => new KnackError(code, message, { status, attempts: 0 }))
+        return
+      }
+      await session.logout()
+    } catch (e) {
+      this.report(asKnackError(e), { where: 'logout', request })
+    }
+  }
+
+  /**
    * The session of a request, or null (the older interface; resolve() also says when to
    * clear the cookie).
    * @returns {Promise<{ session: KnackSession, via: 'cookie' | 'token' } | null>}
@@ -587,7 +765,11 @@ class KnackAuth {
     const hit = this.#tokenCache.get(hash)
     if (hit) return hit
     const refused = this.#refused.get(hash)
-    if (refused) throw refused()
+    if (refused) {
+      const e = refused()
+      Object.defineProperty(e, FROM_CACHE, { value: true })
+      throw e
+    }
     let pending = this.#pending.get(hash)
     if (!pending) {
       pending = this.#validate(token, hash).finally(() => this.#pending.delete(hash))
@@ -744,4 +926,7 @@ module.exports = {
   normaliseOrigin,
   BODY_LIMIT,
   MIDDLEWARE_KEYS,
+  noSession,
+  asKnackError,
+  SESSION_ENDED,
 }

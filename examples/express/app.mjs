@@ -66,6 +66,10 @@ export function createApp(o) {
     }
   })
 
-  app.use(knack.errors)
+  app.use(knack.errors) // KnackErrors; anything else goes on to the handler below
+  app.use((err, req, res, next) => {
+    console.error(err)
+    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } })
+  })
   return app
 }
