@@ -172,26 +172,28 @@ impl App {
     /// An app of its own, not shared (tests).
     pub fn new(base_url: Url, app_id: String, opts: &AppOptions) -> Result<App> {
         install_crypto();
-        let mut builder = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(128)
-            .tcp_nodelay(true)
-            // Redirects are refused: a redirect must never carry the user's token elsewhere.
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(p) = &opts.proxy {
-            let proxy = reqwest::Proxy::all(p.as_str())
-                .map_err(|_| Error::invalid("proxy is not a valid proxy URL"))?;
-            builder = builder.proxy(proxy);
-        }
-        let roots = crate::tls::extra_roots(opts.ca.as_deref())?;
-        if !roots.is_empty() {
-            builder = builder.tls_certs_merge(roots);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| Error::invalid(format!("could not build the HTTP client: {e}")))?;
+        let proxy = match &opts.proxy {
+            Some(p) => Some(
+                reqwest::Proxy::all(p.as_str())
+                    .map_err(|_| Error::invalid("proxy is not a valid proxy URL"))?,
+            ),
+            None => None,
+        };
+        let make = || {
+            let builder = reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(Duration::from_secs(10))
+                .pool_idle_timeout(Duration::from_secs(60))
+                .pool_max_idle_per_host(128)
+                .tcp_nodelay(true)
+                // Redirects are refused: a redirect must never carry the user's token elsewhere.
+                .redirect(reqwest::redirect::Policy::none());
+            match &proxy {
+                Some(p) => builder.proxy(p.clone()),
+                None => builder,
+            }
+        };
+        let http = crate::tls::build_client(make, opts.ca.as_deref())?;
         let limit = opts.rate_limit.unwrap_or(Some(DEFAULT_PER_SECOND));
         let t = App {
             base_url,

@@ -37,18 +37,71 @@ fn pem_certs(text: &[u8], what: &str) -> Result<Vec<Certificate>> {
     Ok(certs)
 }
 
-/// The roots trusted besides the system store: `ca` (refused when it holds no valid
-/// certificate) and the file named by NODE_EXTRA_CA_CERTS. Node warns at start-up and carries
-/// on when that file cannot be used; so does this (the certificate error then says so).
-pub fn extra_roots(ca: Option<&str>) -> Result<Vec<Certificate>> {
-    let mut roots = match ca {
-        Some(pem) => pem_certs(pem.as_bytes(), "ca")?,
-        None => Vec::new(),
-    };
-    if let Ok(Some(mut node)) = node_extra_ca_certs() {
-        roots.append(&mut node);
+/// The roots of the `ca` option: refused when it holds no valid certificate.
+pub fn ca_roots(ca: Option<&str>) -> Result<Vec<Certificate>> {
+    match ca {
+        Some(pem) => pem_certs(pem.as_bytes(), "ca"),
+        None => Ok(Vec::new()),
     }
-    Ok(roots)
+}
+
+/// Why NODE_EXTRA_CA_CERTS, readable but refused by this system's certificate verifier, was
+/// left out of every client built since (set once, the first time it happens).
+static NODE_EXTRA_UNUSABLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Builds the HTTP client from `make` (a fresh builder each call) with the system store plus
+/// `ca` plus NODE_EXTRA_CA_CERTS. Node warns at start-up and carries on when that file cannot
+/// be used; so does this: when the file cannot be read, holds no certificate, or the system
+/// verifier refuses it (wine's, for one), the client is built without it and an untrusted
+/// certificate's error says why. A `ca` the verifier refuses is an error that names the cause.
+pub fn build_client(
+    make: impl Fn() -> reqwest::ClientBuilder,
+    ca: Option<&str>,
+) -> Result<reqwest::Client> {
+    let ca = ca_roots(ca)?;
+    let node = node_extra_ca_certs().ok().flatten().unwrap_or_default();
+    let build = |roots: Vec<Certificate>| {
+        let builder = make();
+        if roots.is_empty() {
+            builder.build()
+        } else {
+            builder.tls_certs_merge(roots).build()
+        }
+    };
+    if !node.is_empty() && NODE_EXTRA_UNUSABLE.get().is_none() {
+        let mut both = ca.clone();
+        both.extend(node);
+        match build(both) {
+            Ok(client) => return Ok(client),
+            Err(e) => {
+                let _ = NODE_EXTRA_UNUSABLE.set(chain(&e));
+            }
+        }
+    }
+    let had_ca = !ca.is_empty();
+    build(ca).map_err(|e| {
+        let what = if had_ca {
+            "the `ca` certificates were refused by this system's certificate verifier: "
+        } else {
+            ""
+        };
+        Error::invalid(format!(
+            "could not build the HTTP client: {what}{}",
+            chain(&e)
+        ))
+    })
+}
+
+/// An error and its sources, innermost last.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 /// The certificates of NODE_EXTRA_CA_CERTS: `Ok(None)` when unset, `Err` with the reason
@@ -74,7 +127,13 @@ pub fn untrusted_message(detail: &str) -> Option<String> {
         return None;
     }
     let extra = match node_extra_ca_certs() {
-        Ok(Some(_)) => format!(" ({NODE_EXTRA_CA_CERTS} was read)"),
+        Ok(Some(_)) => match NODE_EXTRA_UNUSABLE.get() {
+            Some(why) => format!(
+                " ({NODE_EXTRA_CA_CERTS} was read but this system's certificate verifier \
+                 refused it ({why}), so it was ignored)"
+            ),
+            None => format!(" ({NODE_EXTRA_CA_CERTS} was read)"),
+        },
         Ok(None) => String::new(),
         Err(e) => format!(" ({}, so it was ignored)", e.message),
     };
@@ -95,7 +154,7 @@ mod tests {
             "not pem",
             "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
         ] {
-            let e = extra_roots(Some(bad)).unwrap_err();
+            let e = ca_roots(Some(bad)).unwrap_err();
             assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT", "{bad:?}");
             assert!(e.message.starts_with("ca"), "{}", e.message);
         }
