@@ -62,6 +62,10 @@ pub fn refusal(r: Refused<'_>) -> (ErrorCode, &'static str) {
             (ErrorCode::NotFound, "not found")
         }
         400 | 422 => (ErrorCode::Validation, "Knack refused the data"),
+        413 => (
+            ErrorCode::Validation,
+            "Knack refused the file or data as too large for the plan",
+        ),
         404 | 410 => (ErrorCode::NotFound, "not found"),
         _ => (ErrorCode::BadResponse, "unexpected status"),
     }
@@ -127,6 +131,7 @@ mod tests {
             (404, Some("Page not found"), false, NotFound),
             (404, None, false, NotFound),
             (410, None, false, NotFound),
+            (413, Some("Payload Too Large"), false, Validation),
             (405, None, false, BadResponse),
             (418, Some("teapot"), false, BadResponse),
         ];
