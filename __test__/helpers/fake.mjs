@@ -125,6 +125,8 @@ export function makeControl(url, stop, ca = null, appId = APP_ID) {
     token: (email, opts = {}) => ctl('POST', '/token', { email, ...opts }).then((r) => r.token),
     seed: (object, count, connect) => ctl('POST', '/seed', { object, count, ...(connect ? { connect } : {}) }),
     stored: (object) => ctl('GET', `/records/${object}`),
+    assets: () => ctl('GET', '/assets').then((r) => r.assets),
+    assetLog: () => ctl('GET', '/asset-log').then((r) => r.entries),
     /** Log in over the API, as a browser would; resolves the token. */
     async login(email, password) {
       const res = await request(`${url}/v1/applications/${appId}/session`, {
