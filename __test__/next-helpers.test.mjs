@@ -74,6 +74,20 @@ test('pages.login sets the cookie, pages.withSession and pages.getSession read i
   assert.equal((await fetch(base + '/api/me', { headers: { cookie } })).status, 401)
 })
 
+test('a valid cookie wins over a bad Authorization header, in pages/api and App Router alike, and the header is not sent to Knack', async () => {
+  const login = await post('/api/login', { email: USERS.alice.email, password: USERS.alice.password })
+  const cookie = login.headers.get('set-cookie').split(';')[0]
+  const junk = 'eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjoibm9ib2R5In0.c2lnbmF0dXJl'
+  await fake.reset()
+  const me = await fetch(base + '/api/me', { headers: { cookie, authorization: `Bearer ${junk}` } })
+  assert.equal(me.status, 200)
+  assert.equal((await me.json()).id, USERS.alice.id)
+  const s = await knack.getSession(new Request('http://localhost/x', { headers: { cookie, authorization: junk } }))
+  assert.equal(s.userId, USERS.alice.id)
+  assert.ok((await fake.log()).every((e) => !JSON.stringify(e).includes(junk)), 'the junk token never reached Knack')
+  await post('/api/logout', {}, { cookie })
+})
+
 test('pages.login refuses GET (405), a wrong password (401) and a cross-site origin (403)', async () => {
   const get = await fetch(base + '/api/login')
   assert.equal(get.status, 405)

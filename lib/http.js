@@ -614,7 +614,8 @@ class KnackAuth {
   }
 
   /**
-   * The session of a request. `get(name)` reads a request header (lower-case name).
+   * The session of a request, the signed cookie first, then the Authorization token.
+   * `get(name)` reads a request header (lower-case name).
    * Resolves `{ session, via, setCookie? }`: `session` null when there is none; `setCookie`
    * (a clearing Set-Cookie) when the request's signed cookie no longer leads to a session:
    * unknown, expired, or a record the store cannot read (reported to onError, never thrown).
@@ -624,10 +625,17 @@ class KnackAuth {
    * @param {{ cookieOnly?: boolean }} [o]
    */
   async resolve(get, request, o = {}) {
-    if (!o.cookieOnly) {
-      const token = this.#token(get('authorization'))
-      if (token) return { session: await this.#fromToken(token), via: 'token' }
-    }
+    // The cookie first: a signed cookie whose session the store holds wins, and a token
+    // header beside it is neither looked at nor sent to Knack (as find() does).
+    const found = await this.#cookieSession(get, request)
+    if (found.session || o.cookieOnly) return found
+    const token = this.#token(get('authorization'))
+    if (!token) return found
+    const session = await this.#fromToken(token)
+    return found.setCookie ? { session, via: 'token', setCookie: found.setCookie } : { session, via: 'token' }
+  }
+
+  async #cookieSession(get, request) {
     const value = parseCookies(get('cookie'))[this.#cookie.name]
     const id = value === undefined ? null : this.unsign(value)
     if (!id) return { session: null, via: null }
