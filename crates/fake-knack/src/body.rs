@@ -1,13 +1,21 @@
-//! Response bodies: whole, truncated mid-way (connection dropped) or dripped slowly.
+//! Response bodies: whole, truncated mid-way (connection dropped), dripped slowly, or
+//! streamed from a spooled file.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Frame, SizeHint};
+use tokio::io::{AsyncRead, ReadBuf};
 use tokio::time::Sleep;
+
+use crate::spool::SpoolFile;
+
+/// Bytes read from a file per frame.
+const FILE_CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -29,6 +37,18 @@ pub enum Body {
         chunk: usize,
         interval: Duration,
         sleep: Option<Pin<Box<Sleep>>>,
+    },
+    /// Streams `remaining` bytes of a file (declaring `total`); with `fail_at_end` it then
+    /// pauses and fails like `Truncated`.
+    File {
+        file: tokio::fs::File,
+        /// Keeps the spool file while it is served.
+        _keep: Arc<SpoolFile>,
+        remaining: u64,
+        total: u64,
+        buf: Vec<u8>,
+        fail_at_end: bool,
+        pause: Option<Pin<Box<Sleep>>>,
     },
 }
 
@@ -62,6 +82,34 @@ impl Body {
             chunk,
             interval,
             sleep: None,
+        }
+    }
+}
+
+impl Body {
+    /// The whole file (`size` bytes).
+    pub fn file(file: tokio::fs::File, keep: Arc<SpoolFile>, size: u64) -> Body {
+        Body::File {
+            file,
+            _keep: keep,
+            remaining: size,
+            total: size,
+            buf: Vec::new(),
+            fail_at_end: false,
+            pause: None,
+        }
+    }
+
+    /// The first half of the file, then a dropped connection (the `truncate` fault).
+    pub fn file_truncated(file: tokio::fs::File, keep: Arc<SpoolFile>, size: u64) -> Body {
+        Body::File {
+            file,
+            _keep: keep,
+            remaining: size / 2,
+            total: size,
+            buf: Vec::new(),
+            fail_at_end: true,
+            pause: None,
         }
     }
 }
@@ -109,6 +157,50 @@ impl hyper::body::Body for Body {
                 *sleep = Some(Box::pin(tokio::time::sleep(*interval)));
                 Poll::Ready(Some(Ok(Frame::data(piece))))
             }
+            Body::File {
+                file,
+                remaining,
+                buf,
+                fail_at_end,
+                pause,
+                ..
+            } => {
+                if *remaining == 0 {
+                    if !*fail_at_end {
+                        return Poll::Ready(None);
+                    }
+                    let p = pause.get_or_insert_with(|| {
+                        Box::pin(tokio::time::sleep(Duration::from_millis(50)))
+                    });
+                    if p.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    return Poll::Ready(Some(Err(BodyError("response truncated by a fault"))));
+                }
+                let want = usize::try_from(*remaining)
+                    .unwrap_or(FILE_CHUNK)
+                    .min(FILE_CHUNK);
+                if buf.len() < want {
+                    buf.resize(want, 0);
+                }
+                let mut rb = ReadBuf::new(&mut buf[..want]);
+                match Pin::new(file).poll_read(cx, &mut rb) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(Err(_)) => {
+                        Poll::Ready(Some(Err(BodyError("cannot read the asset file"))))
+                    }
+                    Poll::Ready(Ok(())) => {
+                        let got = rb.filled();
+                        if got.is_empty() {
+                            return Poll::Ready(Some(Err(BodyError(
+                                "the asset file is shorter than its size",
+                            ))));
+                        }
+                        *remaining -= got.len() as u64;
+                        Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(got)))))
+                    }
+                }
+            }
         }
     }
 
@@ -117,6 +209,11 @@ impl hyper::body::Body for Body {
             Body::Full(b) => b.as_ref().is_none_or(|b| b.is_empty()),
             Body::Drip { data, pos, .. } => *pos >= data.len(),
             Body::Truncated { .. } => false,
+            Body::File {
+                remaining,
+                fail_at_end,
+                ..
+            } => *remaining == 0 && !*fail_at_end,
         }
     }
 
@@ -126,6 +223,7 @@ impl hyper::body::Body for Body {
             Body::Full(None) => SizeHint::with_exact(0),
             Body::Truncated { total, .. } => SizeHint::with_exact(*total),
             Body::Drip { data, .. } => SizeHint::with_exact(data.len() as u64),
+            Body::File { total, .. } => SizeHint::with_exact(*total),
         }
     }
 }

@@ -101,6 +101,19 @@ pub struct Switches {
     /// `None` = unlimited (headers show 1000000).
     pub daily_limit: Option<u64>,
     pub latency_ms: u64,
+    /// Largest upload request body (the whole multipart body); more -> 413.
+    #[serde(default = "default_max_upload")]
+    pub max_upload_bytes: u64,
+    /// Downloads answer 302 to the asset host (a second port) instead of the bytes.
+    #[serde(default)]
+    pub asset_host: bool,
+}
+
+/// Default `max_upload_bytes`: 2 GiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 << 30;
+
+fn default_max_upload() -> u64 {
+    DEFAULT_MAX_UPLOAD_BYTES
 }
 
 impl Default for Switches {
@@ -121,6 +134,8 @@ impl Default for Switches {
             }),
             daily_limit: Some(25_000),
             latency_ms: 0,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            asset_host: false,
         }
     }
 }
@@ -166,6 +181,8 @@ impl Switches {
                 }
                 "daily_limit" => s.daily_limit = typed(v, k)?,
                 "latency_ms" => s.latency_ms = typed(v, k)?,
+                "max_upload_bytes" => s.max_upload_bytes = typed(v, k)?,
+                "asset_host" => s.asset_host = typed(v, k)?,
                 other => return Err(format!("Unknown switch: {other}")),
             }
         }
@@ -299,6 +316,18 @@ impl FakeConfig {
     /// start ([`crate::RunningServer::ca_pem`]), as real Knack is HTTPS only.
     pub fn tls(mut self, on: bool) -> Self {
         self.tls = on;
+        self
+    }
+
+    /// Largest upload request body in bytes (default 2 GiB); a larger one gets a 413.
+    pub fn max_upload_bytes(mut self, n: u64) -> Self {
+        self.switches.max_upload_bytes = n;
+        self
+    }
+
+    /// Downloads redirect (302) to the asset host, which refuses credentials (default off).
+    pub fn asset_host(mut self, on: bool) -> Self {
+        self.switches.asset_host = on;
         self
     }
 

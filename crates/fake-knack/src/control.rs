@@ -62,6 +62,8 @@ pub fn handle(st: &FakeState, ctx: &RequestCtx) -> Resp {
             },
             Err(r) => r,
         },
+        ("GET", ["assets"]) => ok(&json!({"assets": st.assets()})),
+        ("GET", ["asset-log"]) => ok(&json!({"entries": st.asset_log()})),
         ("GET", ["faults"]) => ok(&json!({"faults": st.faults()})),
         ("POST", ["faults"]) => {
             let v = match body_json(ctx) {

@@ -65,7 +65,9 @@ impl Fault {
         }
         let ok_status = |s: u16| (100..=599).contains(&s);
         match &self.kind {
-            FaultKind::Status { status, .. } | FaultKind::StatusAfterApply { status, .. }
+            FaultKind::Status { status, .. }
+            | FaultKind::StatusAfterApply { status, .. }
+            | FaultKind::StatusAfterBody { status, .. }
                 if !ok_status(*status) =>
             {
                 Err("status must be 100-599".into())
@@ -73,7 +75,9 @@ impl Fault {
             FaultKind::Redirect { status, .. } if !(300..=399).contains(status) => {
                 Err("redirect status must be 3xx".into())
             }
-            FaultKind::Drip { bytes_per_sec } if *bytes_per_sec == 0 => {
+            FaultKind::Drip { bytes_per_sec } | FaultKind::SlowBodyRead { bytes_per_sec }
+                if *bytes_per_sec == 0 =>
+            {
                 Err("bytes_per_sec must be at least 1".into())
             }
             FaultKind::Oversize { bytes } if *bytes > 1 << 30 => {
@@ -135,6 +139,22 @@ pub enum FaultKind {
         status: u16,
         location: String,
     },
+    /// Read the whole request body (storing nothing, not applying), then answer with this:
+    /// a proxy's 503 after the upload was sent.
+    StatusAfterBody {
+        status: u16,
+        #[serde(default)]
+        body: Value,
+        #[serde(default)]
+        content_type: Option<String>,
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// Read `after_bytes` bytes of the request body, then close the connection without
+    /// answering (nothing applied or stored).
+    ResetMidBody { after_bytes: u64 },
+    /// Read the request body at `bytes_per_sec`, then proceed normally.
+    SlowBodyRead { bytes_per_sec: u64 },
 }
 
 fn found() -> u16 {
@@ -176,6 +196,9 @@ impl FaultKind {
             FaultKind::DeepJson { .. } => "deep_json",
             FaultKind::InvalidUtf8 => "invalid_utf8",
             FaultKind::Redirect { .. } => "redirect",
+            FaultKind::StatusAfterBody { .. } => "status_after_body",
+            FaultKind::ResetMidBody { .. } => "reset_mid_body",
+            FaultKind::SlowBodyRead { .. } => "slow_body_read",
         }
     }
 }
@@ -276,5 +299,32 @@ mod tests {
         let r: Fault =
             serde_json::from_value(serde_json::json!({"kind": "reset_before"})).expect("fault");
         assert_eq!(r.kind, FaultKind::ResetBefore);
+        let b: Fault = serde_json::from_value(serde_json::json!({
+            "kind": "status_after_body", "status": 503, "body": "<html>busy</html>",
+            "content_type": "text/html", "headers": {"retry-after": "1"}
+        }))
+        .expect("fault");
+        assert_eq!(b.kind.name(), "status_after_body");
+        assert!(b.validate().is_ok());
+        let m: Fault = serde_json::from_value(
+            serde_json::json!({"kind": "reset_mid_body", "after_bytes": 10}),
+        )
+        .expect("fault");
+        assert_eq!(m.kind, FaultKind::ResetMidBody { after_bytes: 10 });
+        let s: Fault = serde_json::from_value(
+            serde_json::json!({"kind": "slow_body_read", "bytes_per_sec": 0}),
+        )
+        .expect("fault");
+        assert!(s.validate().is_err());
+        let bad: Result<Fault, _> =
+            serde_json::from_value(serde_json::json!({"kind": "reset_mid_body"}));
+        assert!(bad.is_err());
+        let bad = Fault::new(FaultKind::StatusAfterBody {
+            status: 42,
+            body: Value::Null,
+            content_type: None,
+            headers: BTreeMap::new(),
+        });
+        assert!(bad.validate().is_err());
     }
 }

@@ -13,9 +13,9 @@ use crate::error::Error;
 use crate::ids::Id;
 use crate::recorded::RecordedTable;
 use crate::schema::{
-    Access, AppInfo, FieldSchema, FieldType, FormAction, ObjectSchema, ParentLink, Rule,
-    RuleAction, SceneSchema, Schema, SeedSpec, UserLink, UserObject, UserSchema, ViewSchema,
-    ViewType,
+    Access, AppInfo, Calc, CalcSchema, FieldSchema, FieldType, FormAction, ObjectSchema,
+    ParentLink, ReportSchema, Rule, RuleAction, SceneSchema, Schema, SeedSpec, UserLink,
+    UserObject, UserSchema, ViewSchema, ViewType,
 };
 use crate::store::{Data, EmailVal, Record, Table, Val};
 use crate::values::parse_input;
@@ -203,6 +203,31 @@ struct ViewDef {
     parent: Option<ParentDef>,
     #[serde(default)]
     sort: Vec<SortDef>,
+    /// The reports of a `report` view.
+    #[serde(default)]
+    reports: Vec<ReportDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportDef {
+    title: String,
+    /// pie, bar, line, area or table
+    #[serde(rename = "type")]
+    chart: String,
+    /// The field the records are grouped by.
+    group: String,
+    calculations: Vec<CalcDef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalcDef {
+    calc: Calc,
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    label: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -576,6 +601,8 @@ fn check_recorded_view(v: &ViewDef) -> Result<(), Error> {
         Some("parent")
     } else if !v.sort.is_empty() {
         Some("sort")
+    } else if v.vtype == ViewType::Report {
+        Some("reports")
     } else {
         None
     };
@@ -716,6 +743,7 @@ fn compile_view(
         };
         sort.push((fi, desc));
     }
+    let reports = compile_reports(v, obj)?;
     let render_fields = if v.vtype == ViewType::Form {
         let mut r = inputs.clone();
         for rule in &rules {
@@ -742,5 +770,83 @@ fn compile_view(
         parent,
         sort,
         render_fields,
+        reports,
     })
+}
+
+fn compile_reports(v: &ViewDef, obj: &ObjectSchema) -> Result<Vec<ReportSchema>, Error> {
+    match (v.vtype == ViewType::Report, v.reports.is_empty()) {
+        (true, true) => return Err(bad(format!("{}: a report view needs reports", v.key))),
+        (false, false) => return Err(bad(format!("{}: only a report view has reports", v.key))),
+        (false, true) => return Ok(Vec::new()),
+        (true, false) => {}
+    }
+    if v.inline_edit || v.delete || !v.inputs.is_empty() || v.action.is_some() {
+        return Err(bad(format!(
+            "{}: a report view cannot have inputs, action, inline_edit or delete",
+            v.key
+        )));
+    }
+    let field = |k: &str| {
+        obj.field(k)
+            .ok_or_else(|| bad(format!("{}: {} has no field {k}", v.key, obj.key)))
+    };
+    let mut out = Vec::with_capacity(v.reports.len());
+    for r in &v.reports {
+        if !["pie", "bar", "line", "area", "table"].contains(&r.chart.as_str()) {
+            return Err(bad(format!(
+                "{}: report type must be pie, bar, line, area or table, got {}",
+                v.key, r.chart
+            )));
+        }
+        let group = field(&r.group)?;
+        if matches!(
+            obj.fields[group].ftype,
+            FieldType::Password | FieldType::File | FieldType::Image
+        ) {
+            return Err(bad(format!("{}: cannot group by {}", v.key, r.group)));
+        }
+        if r.calculations.is_empty() {
+            return Err(bad(format!("{}: a report needs calculations", v.key)));
+        }
+        let mut calcs = Vec::with_capacity(r.calculations.len());
+        for c in &r.calculations {
+            let f = match (c.calc, &c.field) {
+                (Calc::Count, None) => None,
+                (Calc::Count, Some(_)) => {
+                    return Err(bad(format!("{}: count takes no field", v.key)))
+                }
+                (_, None) => {
+                    return Err(bad(format!(
+                        "{}: {} needs a number field",
+                        v.key,
+                        c.calc.as_str()
+                    )))
+                }
+                (_, Some(k)) => {
+                    let fi = field(k)?;
+                    if obj.fields[fi].ftype != FieldType::Number {
+                        return Err(bad(format!("{}: {k} is not a number field", v.key)));
+                    }
+                    Some(fi)
+                }
+            };
+            let label = c.label.clone().unwrap_or_else(|| match f {
+                None => "Count".to_string(),
+                Some(fi) => format!("{} of {}", c.calc.as_str(), obj.fields[fi].name),
+            });
+            calcs.push(CalcSchema {
+                calc: c.calc,
+                field: f,
+                label,
+            });
+        }
+        out.push(ReportSchema {
+            title: r.title.clone(),
+            chart: r.chart.clone(),
+            group,
+            calcs,
+        });
+    }
+    Ok(out)
 }

@@ -306,7 +306,7 @@ impl Render<'_> {
                     out.extend_from_slice(b",\"thumb_url\":");
                     write_str(out, if a.kind == "image" { &url } else { "" });
                     out.extend_from_slice(b",\"size\":");
-                    write_i64(out, a.bytes.len() as i64);
+                    write_i64(out, i64::try_from(a.size).unwrap_or(i64::MAX));
                     out.extend_from_slice(b",\"field_key\":");
                     write_str(out, &f.key);
                     out.push(b'}');

@@ -14,6 +14,7 @@
 //!
 //! The full contract is in `docs/fake-knack.md`.
 
+mod asset_host;
 mod assets;
 mod auth;
 mod body;
@@ -30,11 +31,15 @@ mod json;
 mod jwt;
 mod limits;
 mod metadata;
+mod multipart;
+mod reader;
 mod recorded;
+mod reports;
 mod request;
 mod schema;
 mod seed;
 mod server;
+mod spool;
 mod state;
 mod store;
 mod tls;
@@ -52,14 +57,14 @@ use tokio::task::JoinHandle;
 pub use auth::INVALID_TOKEN;
 pub use config::{
     helpdesk_fixture_path, ErrorBodies, FakeConfig, LoginError, RateLimit, RateLimitBody, Switches,
-    Window, WriteResponse,
+    Window, WriteResponse, DEFAULT_MAX_UPLOAD_BYTES,
 };
 pub use error::Error;
 pub use faults::{Fault, FaultKind};
 pub use fixture::Fixture;
 pub use recorded::RecordedError;
 pub use seed::SeedResult;
-pub use state::{FakeState, LogEntry, Stats};
+pub use state::{AssetLogEntry, FakeState, LogEntry, Stats};
 
 /// Ids and credentials of the helpdesk fixture (`fixtures/helpdesk.json`).
 pub mod helpdesk {
@@ -138,6 +143,8 @@ pub struct FakeKnack;
 
 struct Bound {
     listener: TcpListener,
+    /// The asset host's listener (a second loopback port, same scheme and CA).
+    assets: TcpListener,
     tls: Option<tls::Tls>,
     url: String,
     addr: SocketAddr,
@@ -154,6 +161,10 @@ async fn bind(config: FakeConfig) -> Result<Bound, Error> {
             source,
         })?;
     let addr = listener.local_addr()?;
+    let assets = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|source| Error::Bind { port: 0, source })?;
+    let assets_port = assets.local_addr()?.port();
     let tls = if config.tls {
         Some(tls::Tls::generate()?)
     } else {
@@ -167,14 +178,36 @@ async fn bind(config: FakeConfig) -> Result<Bound, Error> {
         config.switches,
         config.seed_tickets,
         url.clone(),
+        format!("{scheme}://127.0.0.1:{assets_port}"),
     )?);
     Ok(Bound {
         listener,
+        assets,
         tls,
         url,
         addr,
         state,
     })
+}
+
+/// Serves the API host and the asset host until shutdown.
+async fn serve_all(
+    listener: TcpListener,
+    assets: TcpListener,
+    tls: Option<tls::Tls>,
+    state: Arc<FakeState>,
+    rx: watch::Receiver<bool>,
+) {
+    tokio::join!(
+        server::serve(
+            listener,
+            tls.clone(),
+            state.clone(),
+            rx.clone(),
+            server::Host::Api
+        ),
+        server::serve(assets, tls, state, rx, server::Host::Assets),
+    );
 }
 
 /// The runtime fake-knack serves on: two worker threads, IO and time.
@@ -191,7 +224,7 @@ impl FakeKnack {
         let b = bind(config).await?;
         let (tx, rx) = watch::channel(false);
         let ca_pem = b.tls.as_ref().map(|t| t.ca_pem.clone());
-        let task = tokio::spawn(server::serve(b.listener, b.tls, b.state.clone(), rx));
+        let task = tokio::spawn(serve_all(b.listener, b.assets, b.tls, b.state.clone(), rx));
         Ok(RunningServer {
             ca_pem,
             url: b.url,
@@ -225,7 +258,7 @@ impl FakeKnack {
                             let ca = b.tls.as_ref().map(|t| t.ca_pem.clone());
                             let info = (b.url, b.addr, b.state.clone(), tx, ca);
                             if ready_tx.send(Ok(info)).is_ok() {
-                                server::serve(b.listener, b.tls, b.state, rx).await;
+                                serve_all(b.listener, b.assets, b.tls, b.state, rx).await;
                             }
                         }
                         Err(e) => {
@@ -264,6 +297,17 @@ impl RunningServer {
     /// `http://127.0.0.1:PORT` (`https://` with TLS; no trailing slash, no `/v1`).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// `http://127.0.0.1:PORT` (`https://` with TLS) of the asset host, where downloads
+    /// redirect with the `asset_host` switch on (it listens either way).
+    pub fn asset_host_url(&self) -> &str {
+        self.state.asset_host_url()
+    }
+
+    /// The directory uploads are spooled to (removed when the server's state is dropped).
+    pub fn spool_dir(&self) -> &std::path::Path {
+        self.state.spool.path()
     }
 
     /// With TLS: the PEM certificate of the test CA that signed the server's certificate.

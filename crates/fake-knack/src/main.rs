@@ -1,8 +1,10 @@
 //! `fake-knack --fixture PATH --port N [--rate-limit N|off] [--window fixed|sliding]
-//! [--daily-limit N|off] [--seed-tickets N] [--latency-ms N] [--tls [--ca-out PATH]]`
+//! [--daily-limit N|off] [--seed-tickets N] [--latency-ms N] [--max-upload-bytes N]
+//! [--asset-host] [--tls [--ca-out PATH]]`
 //!
 //! Prints `listening on http://127.0.0.1:PORT` (`https://` with `--tls`, after writing the
-//! test CA's PEM certificate to `--ca-out`) and serves until SIGINT/SIGTERM.
+//! test CA's PEM certificate to `--ca-out`) and serves until SIGINT/SIGTERM. With
+//! `--asset-host`, also prints `fake-knack: asset host on http://127.0.0.1:PORT` to stderr.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -11,11 +13,12 @@ use fake_knack::{FakeConfig, FakeKnack, Window};
 
 const USAGE: &str = "usage: fake-knack [--fixture PATH] [--port N] [--rate-limit N|off] \
 [--window fixed|sliding] [--daily-limit N|off] [--seed-tickets N] [--latency-ms N] \
-[--tls [--ca-out PATH]]";
+[--max-upload-bytes N] [--asset-host] [--tls [--ca-out PATH]]";
 
 struct Args {
     config: FakeConfig,
     ca_out: Option<String>,
+    asset_host: bool,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
@@ -27,6 +30,8 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut seed = 0usize;
     let mut latency = 0u64;
     let mut tls = false;
+    let mut asset_host = false;
+    let mut max_upload = None;
     let mut ca_out = None;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -39,6 +44,10 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         }
         if name == "--tls" && inline.is_none() {
             tls = true;
+            continue;
+        }
+        if name == "--asset-host" && inline.is_none() {
+            asset_host = true;
             continue;
         }
         let mut value = || -> Result<String, String> {
@@ -84,6 +93,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             }
             "--seed-tickets" => seed = num(&value()?)? as usize,
             "--latency-ms" => latency = num(&value()?)?,
+            "--max-upload-bytes" => max_upload = Some(num(&value()?)?),
             "--ca-out" => ca_out = Some(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -99,7 +109,11 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         .port(port)
         .seed_tickets(seed)
         .latency_ms(latency)
+        .asset_host(asset_host)
         .tls(tls);
+    if let Some(n) = max_upload {
+        cfg = cfg.max_upload_bytes(n);
+    }
     if let Some(w) = window {
         cfg = cfg.rate_window(w);
     }
@@ -112,6 +126,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     Ok(Args {
         config: cfg,
         ca_out,
+        asset_host,
     })
 }
 
@@ -142,6 +157,7 @@ fn main() -> ExitCode {
     let Args {
         config: cfg,
         ca_out,
+        asset_host,
     } = match parse_args(&args) {
         Ok(c) => c,
         Err(msg) => {
@@ -182,6 +198,9 @@ fn main() -> ExitCode {
             eprintln!("fake-knack: cannot write to stdout");
         }
         drop(out);
+        if asset_host {
+            eprintln!("fake-knack: asset host on {}", server.asset_host_url());
+        }
         wait_for_signal().await;
         server.shutdown().await;
         ExitCode::SUCCESS

@@ -39,6 +39,26 @@ pub fn application(st: &FakeState, app: &str) -> Output {
                     } else {
                         "fields"
                     }] = json!(keys);
+                    if v.vtype == ViewType::Report {
+                        let obj = &s.objects[v.object];
+                        let reports: Vec<Value> = v
+                            .reports
+                            .iter()
+                            .map(|r| {
+                                json!({
+                                    "title": r.title,
+                                    "type": r.chart,
+                                    "groups": [{"field": obj.fields[r.group].key}],
+                                    "calculations": r.calcs.iter().map(|c| json!({
+                                        "calculation": c.calc.as_str(),
+                                        "field": c.field.map(|fi| obj.fields[fi].key.clone()),
+                                        "label": c.label,
+                                    })).collect::<Vec<_>>(),
+                                })
+                            })
+                            .collect();
+                        view["reports"] = json!(reports);
+                    }
                     if let Some(a) = v.action {
                         view["action"] = json!(match a {
                             FormAction::Insert => "insert",
@@ -73,7 +93,7 @@ pub fn application(st: &FakeState, app: &str) -> Output {
         .map(|t| t.len())
         .sum();
     let total_entries: usize = data.tables.iter().map(|t| t.len()).sum::<usize>() + recorded;
-    let asset_size: usize = data.assets.values().map(|a| a.bytes.len()).sum();
+    let asset_size: u64 = data.assets.values().map(|a| a.size).sum();
     drop(data);
     let objects: Vec<Value> = s
         .objects

@@ -102,6 +102,8 @@ pub enum ViewType {
     Details,
     Search,
     Form,
+    /// Charts and pivot tables (`GET .../report[/{n}]`).
+    Report,
 }
 
 impl ViewType {
@@ -112,8 +114,52 @@ impl ViewType {
             ViewType::Details => "details",
             ViewType::Search => "search",
             ViewType::Form => "form",
+            ViewType::Report => "report",
         }
     }
+}
+
+/// A calculation of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Calc {
+    Count,
+    Sum,
+    Average,
+    Min,
+    Max,
+}
+
+impl Calc {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Calc::Count => "count",
+            Calc::Sum => "sum",
+            Calc::Average => "average",
+            Calc::Min => "min",
+            Calc::Max => "max",
+        }
+    }
+}
+
+/// One chart or pivot table of a report view: the view's records grouped by one field,
+/// with calculations per group.
+#[derive(Debug)]
+pub struct ReportSchema {
+    pub title: String,
+    /// pie, bar, line, area or table
+    pub chart: String,
+    /// Field index of the grouping.
+    pub group: usize,
+    pub calcs: Vec<CalcSchema>,
+}
+
+#[derive(Debug)]
+pub struct CalcSchema {
+    pub calc: Calc,
+    /// The number field of sum/average/min/max.
+    pub field: Option<usize>,
+    pub label: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -228,6 +274,8 @@ pub struct ViewSchema {
     pub sort: Vec<(usize, bool)>,
     /// Fields rendered in GET and write responses.
     pub render_fields: Vec<usize>,
+    /// The reports of a report view (empty for other views).
+    pub reports: Vec<ReportSchema>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

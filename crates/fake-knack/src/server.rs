@@ -1,5 +1,5 @@
 //! The HTTP side: accept loop, HTTP/1.1 connections, `/v1` dispatch with limits, faults,
-//! latency and logging, and `/_fake` control.
+//! latency and logging, `/_fake` control, and the accept loop of the asset host.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,24 +8,51 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, LOCATION};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::assets::{Download, FileServe};
 use crate::body::Body;
 use crate::faults::{
     body_bytes, deep_json_body, invalid_json_body, invalid_utf8_body, oversize_body, FaultKind,
 };
 use crate::limits::{LimitHeaders, Verdict};
+use crate::reader::{BodyReader, ReadError};
 use crate::request::{parse_query, Output, RequestCtx, Resp, JSON, TEXT};
 use crate::state::{FakeState, LogEntry};
 
-/// Largest request body accepted.
-const MAX_BODY: usize = 64 << 20;
+/// Largest request body accepted (routes other than uploads).
+const MAX_BODY: u64 = 64 << 20;
+/// After answering a request whose body was not read, keep reading (and dropping) what the
+/// client still sends for at most this long, so that it reads the answer instead of a reset.
+const LINGER: Duration = Duration::from_secs(2);
+/// ... and stop earlier after this long without data.
+const LINGER_IDLE: Duration = Duration::from_millis(500);
+
+/// Which server a listener is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Host {
+    /// The Knack API and `/_fake` control.
+    Api,
+    /// The asset host (downloads after a redirect).
+    Assets,
+}
+
+async fn dispatch(
+    host: Host,
+    st: Arc<FakeState>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ConnReset> {
+    match host {
+        Host::Api => handle(st, req).await,
+        Host::Assets => crate::asset_host::handle(st, req).await,
+    }
+}
 
 /// Returned by the service to make hyper drop the connection without answering.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +64,7 @@ pub(crate) async fn serve(
     tls: Option<crate::tls::Tls>,
     state: Arc<FakeState>,
     mut shutdown: watch::Receiver<bool>,
+    host: Host,
 ) {
     loop {
         tokio::select! {
@@ -48,7 +76,7 @@ pub(crate) async fn serve(
                     let sd = shutdown.clone();
                     match &tls {
                         None => {
-                            tokio::spawn(serve_conn(stream, st, sd));
+                            tokio::spawn(serve_conn(stream, st, sd, host));
                         }
                         Some(t) => {
                             let acceptor = t.acceptor.clone();
@@ -57,9 +85,9 @@ pub(crate) async fn serve(
                                 if let Ok(s) = acceptor.accept(stream).await {
                                     let h2 = s.get_ref().1.alpn_protocol() == Some(b"h2");
                                     if h2 {
-                                        serve_h2(s, st, sd).await;
+                                        serve_h2(s, st, sd, host).await;
                                     } else {
-                                        serve_conn(s, st, sd).await;
+                                        serve_conn(s, st, sd, host).await;
                                     }
                                 }
                             });
@@ -72,14 +100,15 @@ pub(crate) async fn serve(
     }
 }
 
-async fn serve_h2<S>(stream: S, state: Arc<FakeState>, mut shutdown: watch::Receiver<bool>)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+async fn serve_h2<S>(
+    stream: S,
+    state: Arc<FakeState>,
+    mut shutdown: watch::Receiver<bool>,
+    host: Host,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = service_fn(move |req| {
-        let st = state.clone();
-        async move { handle(st, req).await }
-    });
+    let svc = service_fn(move |req| dispatch(host, state.clone(), req));
     let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
         .serve_connection(TokioIo::new(stream), svc);
@@ -90,29 +119,58 @@ where
     }
 }
 
-async fn serve_conn<S>(stream: S, state: Arc<FakeState>, mut shutdown: watch::Receiver<bool>)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+async fn serve_conn<S>(
+    stream: S,
+    state: Arc<FakeState>,
+    mut shutdown: watch::Receiver<bool>,
+    host: Host,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let svc = service_fn(move |req| {
-        let st = state.clone();
-        async move { handle(st, req).await }
-    });
+    let svc = service_fn(move |req| dispatch(host, state.clone(), req));
     // No header-read timeout: idle keep-alive connections stay open until the client closes
     // them, so a client's pool never races a server-side idle close in long tests.
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(None)
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), svc);
-    tokio::pin!(conn);
+        .serve_connection(TokioIo::new(stream), svc)
+        .without_shutdown();
+    // A connection that ended with an error (a reset fault, a truncated body) is dropped
+    // as is; one that ended cleanly (the client closed it, or an answer said `connection:
+    // close`) is closed with a lingering close.
+    let run = async move {
+        if let Ok(parts) = conn.await {
+            linger(parts.io.into_inner()).await;
+        }
+    };
     tokio::select! {
-        _ = conn.as_mut() => {}
+        _ = run => {}
         _ = shutdown.changed() => {}
     }
 }
 
-fn finish(resp: Resp, body: Body, limits: Option<&LimitHeaders>) -> Response<Body> {
+/// Closes the write side, then reads and drops what the client still sends (an upload the
+/// server answered early) for a while, as nginx's lingering close does: closing at once
+/// with unread data would reset the connection, and the client might lose the answer.
+async fn linger<S: AsyncRead + AsyncWrite + Unpin>(mut io: S) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), io.shutdown()).await;
+    let deadline = tokio::time::Instant::now() + LINGER;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            break;
+        }
+        let wait = (deadline - now).min(LINGER_IDLE);
+        match tokio::time::timeout(wait, io.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => break,
+        }
+    }
+}
+
+pub(crate) fn finish(resp: Resp, body: Body, limits: Option<&LimitHeaders>) -> Response<Body> {
     let mut r = Response::new(body);
     *r.status_mut() =
         StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -155,9 +213,12 @@ async fn handle(st: Arc<FakeState>, req: Request<Incoming>) -> Result<Response<B
     let path = req.uri().path().to_string();
     if path == "/_fake" || path.starts_with("/_fake/") {
         let (parts, body) = req.into_parts();
-        let body = match read_body(body).await {
+        let body = match BodyReader::new(body, MAX_BODY).collect().await {
             Ok(b) => b,
-            Err(r) => return Ok(plain(r)),
+            Err(ReadError::TooLarge) => {
+                return Ok(plain(closing(Resp::error(413, "Request body too large"))))
+            }
+            Err(_) => return Ok(plain(Resp::error(400, "Could not read the request body"))),
         };
         let ctx = RequestCtx {
             query: parse_query(parts.uri.query().unwrap_or("")),
@@ -180,19 +241,11 @@ fn plain(resp: Resp) -> Response<Body> {
     finish(resp, body, None)
 }
 
-async fn read_body(body: Incoming) -> Result<Bytes, Resp> {
-    match Limited::new(body, MAX_BODY).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Err(Resp::error(413, "Request body too large"))
-            } else {
-                Err(Resp::error(400, "Could not read the request body"))
-            }
-        }
-    }
+/// Adds `connection: close` (the request body was not read to its end).
+fn closing(mut resp: Resp) -> Resp {
+    resp.headers
+        .push(("connection".to_string(), "close".to_string()));
+    resp
 }
 
 fn log_headers(headers: &http::HeaderMap) -> BTreeMap<String, String> {
@@ -366,28 +419,121 @@ async fn api(
         return Ok(finish(resp.clone(), Body::full(resp.body), Some(&limits)));
     }
 
-    let body = match read_body(body).await {
-        Ok(b) => b,
-        Err(resp) => {
-            pending.done(&st, Some(resp.status), None);
-            return Ok(finish(resp.clone(), Body::full(resp.body), Some(&limits)));
+    // Upload answers carried no X-RateLimit / X-PlanLimit headers (recorded 2017).
+    let upload = is_upload(&path);
+    let shown_limits = (!upload).then_some(&limits);
+    let sw = adm.switches.clone();
+    let upload_target = upload_target(&method, &path);
+    let mut reader = BodyReader::new(
+        body,
+        if upload_target.is_some() {
+            sw.max_upload_bytes
+        } else {
+            MAX_BODY
+        },
+    );
+    match &fault {
+        Some(FaultKind::SlowBodyRead { bytes_per_sec }) => reader.slow(*bytes_per_sec),
+        Some(FaultKind::ResetMidBody { after_bytes }) => reader.cut_after(*after_bytes),
+        _ => {}
+    }
+    let too_large = |sw: &crate::config::Switches| {
+        if upload_target.is_some() {
+            crate::assets::too_large(sw)
+        } else {
+            Resp::error(413, "Request body too large")
         }
     };
-    // Upload answers carried no X-RateLimit / X-PlanLimit headers (recorded 2017).
-    let shown_limits = (!is_upload(&path)).then_some(&limits);
-    let ctx = RequestCtx {
-        method,
-        path,
-        query: parse_query(&query_raw),
-        headers,
+    // A body that could not be read: 413 (the rest unread), a dropped connection
+    // (`reset_mid_body`), or 400 for a client whose body broke off.
+    macro_rules! read_failed {
+        ($e:expr) => {{
+            let resp = match $e {
+                ReadError::Cut => {
+                    pending.done(&st, None, None);
+                    return Err(ConnReset);
+                }
+                ReadError::TooLarge => closing(too_large(&sw)),
+                ReadError::Broken => closing(Resp::error(400, "Could not read the request body")),
+            };
+            pending.done(&st, Some(resp.status), None);
+            return Ok(finish(resp.clone(), Body::full(resp.body), shown_limits));
+        }};
+    }
+
+    // `status_after_body`: the whole body is read, nothing is applied or stored.
+    if let Some(FaultKind::StatusAfterBody {
+        status,
         body,
+        content_type,
+        headers,
+    }) = &fault
+    {
+        if let Err(e) = reader.discard().await {
+            read_failed!(e);
+        }
+        let (b, ct) = body_bytes(body, content_type);
+        let resp = Resp {
+            status: *status,
+            content_type: ct,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            body: b,
+        };
+        pending.done(&st, Some(resp.status), None);
+        return Ok(finish(resp.clone(), Body::full(resp.body), shown_limits));
+    }
+
+    let mut file: Option<FileServe> = None;
+    let out = if let Some((app, kind)) = &upload_target {
+        // Uploads stream: the `files` part goes to a spool file as it arrives.
+        match crate::assets::precheck(&st, &headers, &sw, app, kind) {
+            Err(resp) => resp.into(),
+            Ok(boundary) => match crate::assets::receive(&st, &mut reader, &boundary, kind).await {
+                Ok(out) => out,
+                Err(e) => read_failed!(e),
+            },
+        }
+    } else {
+        let body = match reader.collect().await {
+            Ok(b) => b,
+            Err(e) => read_failed!(e),
+        };
+        let ctx = RequestCtx {
+            method,
+            path,
+            query: parse_query(&query_raw),
+            headers,
+            body,
+        };
+        match download_target(&ctx) {
+            Some((app, id, name)) => match crate::assets::download(&st, &sw, &app, &id, &name) {
+                Download::Resp(r) => r.into(),
+                Download::File(f) => {
+                    let resp = Resp {
+                        status: 200,
+                        content_type: f.content_type.clone(),
+                        headers: Vec::new(),
+                        body: Bytes::new(),
+                    };
+                    file = Some(f);
+                    Output {
+                        resp,
+                        user_id: None,
+                        applied: false,
+                    }
+                }
+            },
+            // Handlers are synchronous: they hold the data lock only while they run.
+            None => route(&st, &ctx, &sw),
+        }
     };
-    // Handlers are synchronous: they hold the data lock only while they run.
-    let out = route(&st, &ctx, &adm.switches);
 
     // Faults applied after handling.
     let resp = out.resp.clone();
-    let (resp, body) = match fault {
+    let (mut resp, body) = match fault {
         Some(FaultKind::StatusAfterApply {
             status,
             body,
@@ -407,27 +553,67 @@ async fn api(
             pending.done(&st, None, Some(&out));
             return Err(ConnReset);
         }
-        Some(FaultKind::Truncate) => {
-            let b = resp.body.clone();
-            (resp, Body::truncated(b))
-        }
+        Some(FaultKind::Truncate) => match file {
+            Some(f) => match open(&f).await {
+                Ok(h) => (resp, Body::file_truncated(h, f.file.clone(), f.size)),
+                Err(r) => {
+                    let b = r.body.clone();
+                    (r, Body::full(b))
+                }
+            },
+            None => {
+                let b = resp.body.clone();
+                (resp, Body::truncated(b))
+            }
+        },
         Some(FaultKind::InvalidJson) => {
             let mut r = resp;
             r.status = 200;
             r.content_type = JSON.into();
             (r, Body::full(invalid_json_body()))
         }
-        Some(FaultKind::Drip { bytes_per_sec }) => {
-            let b = resp.body.clone();
-            (resp, Body::drip(b, bytes_per_sec))
-        }
-        _ => {
-            let b = resp.body.clone();
-            (resp, Body::full(b))
-        }
+        Some(FaultKind::Drip { bytes_per_sec }) => match file {
+            // Dripped downloads are read into memory first (drip is for small bodies).
+            Some(f) => match tokio::fs::read(f.file.path()).await {
+                Ok(b) => (resp, Body::drip(Bytes::from(b), bytes_per_sec)),
+                Err(_) => {
+                    let r = Resp::error(500, "Cannot read the asset file");
+                    let b = r.body.clone();
+                    (r, Body::full(b))
+                }
+            },
+            None => {
+                let b = resp.body.clone();
+                (resp, Body::drip(b, bytes_per_sec))
+            }
+        },
+        _ => match file {
+            Some(f) => match open(&f).await {
+                Ok(h) => (resp, Body::file(h, f.file.clone(), f.size)),
+                Err(r) => {
+                    let b = r.body.clone();
+                    (r, Body::full(b))
+                }
+            },
+            None => {
+                let b = resp.body.clone();
+                (resp, Body::full(b))
+            }
+        },
     };
+    if !reader.finished && upload_target.is_some() {
+        // Answered before the end of the upload (a refusal): close the connection.
+        resp = closing(resp);
+    }
     pending.done(&st, Some(resp.status), Some(&out));
     Ok(finish(resp, body, shown_limits))
+}
+
+/// Opens a spooled asset for streaming.
+pub(crate) async fn open(f: &FileServe) -> Result<tokio::fs::File, Resp> {
+    tokio::fs::File::open(f.file.path())
+        .await
+        .map_err(|_| Resp::error(500, "Cannot read the asset file"))
 }
 
 /// `/v1/applications/{app}/assets/{kind}/upload`
@@ -439,6 +625,34 @@ fn is_upload(path: &str) -> bool {
     )
 }
 
+/// (app, kind) of `POST /v1/applications/{app}/assets/{kind}/upload`.
+fn upload_target(method: &Method, path: &str) -> Option<(String, String)> {
+    if method != Method::POST {
+        return None;
+    }
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        ["v1", "applications", app, "assets", kind, "upload"] => {
+            Some((app.to_string(), kind.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// (app, asset id, name as in the path) of `GET /v1/applications/{app}/download/asset/{id}/{name}`.
+fn download_target(ctx: &RequestCtx) -> Option<(String, String, String)> {
+    if ctx.method != Method::GET {
+        return None;
+    }
+    let segs: Vec<&str> = ctx.path.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        ["v1", "applications", app, "download", "asset", id, name] => {
+            Some((app.to_string(), id.to_string(), name.to_string()))
+        }
+        _ => None,
+    }
+}
+
 fn route(st: &FakeState, ctx: &RequestCtx, sw: &crate::config::Switches) -> Output {
     let rest = ctx.path.strip_prefix("/v1").unwrap_or(&ctx.path);
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
@@ -448,18 +662,19 @@ fn route(st: &FakeState, ctx: &RequestCtx, sw: &crate::config::Switches) -> Outp
         ["applications", app, "session"] if m == Method::POST => {
             crate::auth::login(st, ctx, sw, app)
         }
-        ["applications", app, "assets", kind, "upload"] if m == Method::POST => {
-            crate::assets::upload(st, ctx, app, kind)
-        }
-        ["applications", app, "download", "asset", id, _name] if m == Method::GET => {
-            crate::assets::download(st, sw.not_found_status, app, id)
-        }
         ["session", "token"] if m == Method::GET => crate::auth::session_token(st, ctx, sw),
         ["pages", scene, "views", view, "records"] => {
             crate::views::handle(st, ctx, sw, scene, view, None)
         }
         ["pages", scene, "views", view, "records", id] => {
             crate::views::handle(st, ctx, sw, scene, view, Some(id))
+        }
+        // Report views: knack-api-helper calls `/v1/scenes/...`, its docs say `/v1/pages/...`.
+        ["pages" | "scenes", scene, "views", view, "report"] => {
+            crate::reports::handle(st, ctx, sw, scene, view, None)
+        }
+        ["pages" | "scenes", scene, "views", view, "report", n] => {
+            crate::reports::handle(st, ctx, sw, scene, view, Some(n))
         }
         _ => Resp::error(404, "Not found").into(),
     }

@@ -2,7 +2,8 @@
 //! faults, log, stats, clock and tokens. Rust tests reach it through
 //! [`crate::RunningServer::state`]. Token rules live in `tokens`, generated records in `seed`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
@@ -14,15 +15,18 @@ use crate::config::Switches;
 use crate::error::Error;
 use crate::faults::{Fault, FaultKind};
 use crate::format::Render;
-use crate::ids::IdGen;
+use crate::ids::{Id, IdGen};
 use crate::limits::{LimitHeaders, Limits, Verdict};
 use crate::schema::{Schema, UserSchema};
 use crate::seed::{seed_object, seed_startup, SeedResult};
+use crate::spool::SpoolDir;
 use crate::store::Data;
 use crate::tokens::{TokenError, Tokens};
 
 /// Most log entries kept (oldest dropped first).
 pub const LOG_CAP: usize = 50_000;
+/// Most asset-host log entries kept.
+pub const ASSET_LOG_CAP: usize = 10_000;
 
 /// Counters reported by `GET /_fake/stats`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +43,21 @@ pub struct Stats {
     pub plan_remaining: u64,
     /// Most `/v1` requests seen within any one-second interval.
     pub max_in_any_second: u64,
+    /// `http://127.0.0.1:PORT` of the asset host (listening whether or not the
+    /// `asset_host` switch is on).
+    pub asset_host_url: String,
+}
+
+/// One request to the asset host (`GET /_fake/asset-log`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetLogEntry {
+    pub method: String,
+    pub path: String,
+    /// The raw query string ("" if none).
+    pub query: String,
+    /// Every request header: lower-case name -> value (repeated headers joined by ", ").
+    pub headers: BTreeMap<String, String>,
+    pub status: u16,
 }
 
 /// One `/v1` request as seen by the fake (`GET /_fake/log`).
@@ -81,6 +100,9 @@ struct Control {
     seq: u64,
     counters: Counters,
     limits: Limits,
+    asset_log: VecDeque<AssetLogEntry>,
+    /// Signatures of asset-host URLs handed out -> the asset they open.
+    sigs: HashMap<String, Id>,
 }
 
 impl Control {
@@ -92,6 +114,8 @@ impl Control {
             seq: 0,
             counters: Counters::default(),
             limits: Limits::new(),
+            asset_log: VecDeque::new(),
+            sigs: HashMap::new(),
         }
     }
 }
@@ -127,7 +151,10 @@ pub struct FakeState {
     pub(crate) ids: IdGen,
     pub(crate) tokens: Tokens,
     pub(crate) base_url: String,
+    pub(crate) asset_host_url: String,
     pub(crate) verbose: bool,
+    pub(crate) spool: SpoolDir,
+    asset_seq: AtomicU64,
 }
 
 impl FakeState {
@@ -137,6 +164,7 @@ impl FakeState {
         switches: Switches,
         seed_tickets: usize,
         base_url: String,
+        asset_host_url: String,
     ) -> Result<FakeState, Error> {
         let clock = Clock::default();
         let ids = IdGen::new(clock.now_secs());
@@ -151,7 +179,10 @@ impl FakeState {
             ids,
             tokens: Tokens::new(),
             base_url,
+            asset_host_url,
             verbose: std::env::var("FAKE_KNACK_LOG").is_ok_and(|v| v == "1"),
+            spool: SpoolDir::create()?,
+            asset_seq: AtomicU64::new(1),
         })
     }
 
@@ -186,11 +217,13 @@ impl FakeState {
         self.clock.advance_secs(secs);
     }
 
-    /// Back to the startup state: fixture data (plus startup seed), no log, zero counters,
-    /// no faults, startup switches, clock offset 0, empty rate windows.
+    /// Back to the startup state: fixture data (plus startup seed), no assets (their spool
+    /// files are removed), no log or asset log, zero counters, no faults, startup switches,
+    /// clock offset 0, empty rate windows.
     pub fn reset(&self) {
         let fresh = self.initial.clone();
-        *self.write() = fresh;
+        let old = std::mem::replace(&mut *self.write(), fresh);
+        drop(old);
         let mut c = lock(&self.ctl);
         *c = Control::new(self.startup.clone());
         drop(c);
@@ -245,7 +278,73 @@ impl FakeState {
             logins: k.logins,
             plan_remaining,
             max_in_any_second: c.limits.max_in_any_second,
+            asset_host_url: self.asset_host_url.clone(),
         }
+    }
+
+    /// `http://127.0.0.1:PORT` (or `https://`) of the asset host.
+    pub fn asset_host_url(&self) -> &str {
+        &self.asset_host_url
+    }
+
+    /// Requests the asset host saw since the last reset.
+    pub fn asset_log(&self) -> Vec<AssetLogEntry> {
+        lock(&self.ctl).asset_log.iter().cloned().collect()
+    }
+
+    pub(crate) fn append_asset_log(&self, entry: AssetLogEntry) {
+        let mut c = lock(&self.ctl);
+        if c.asset_log.len() >= ASSET_LOG_CAP {
+            c.asset_log.pop_front();
+        }
+        c.asset_log.push_back(entry);
+    }
+
+    /// A fresh random signature that opens `asset` on the asset host.
+    pub(crate) fn issue_sig(&self, asset: Id) -> String {
+        let mut b = [0u8; 16];
+        crate::jwt::random_bytes(&mut b);
+        let sig: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        lock(&self.ctl).sigs.insert(sig.clone(), asset);
+        sig
+    }
+
+    /// Whether `sig` was handed out for `asset` (since the last reset).
+    pub(crate) fn check_sig(&self, sig: &str, asset: Id) -> bool {
+        lock(&self.ctl).sigs.get(sig) == Some(&asset)
+    }
+
+    pub(crate) fn next_asset_seq(&self) -> u64 {
+        self.asset_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Every stored asset in upload order (`GET /_fake/assets`).
+    pub fn assets(&self) -> Vec<Value> {
+        let data = self.read();
+        let mut list: Vec<_> = data.assets.iter().collect();
+        list.sort_by_key(|(_, a)| a.seq);
+        list.into_iter()
+            .map(|(id, a)| {
+                let mut headers = serde_json::Map::new();
+                for (k, v) in &a.part_headers {
+                    let joined = match headers.get(k).and_then(Value::as_str) {
+                        Some(prev) => format!("{prev}, {v}"),
+                        None => v.clone(),
+                    };
+                    headers.insert(k.clone(), Value::String(joined));
+                }
+                serde_json::json!({
+                    "id": id.hex(),
+                    "kind": a.kind,
+                    "filename": a.filename,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "sha256": a.sha256,
+                    "used_by": a.used_by.map(|(_, rec, _)| rec.hex()),
+                    "part_headers": headers,
+                })
+            })
+            .collect()
     }
 
     pub fn log(&self) -> Vec<LogEntry> {

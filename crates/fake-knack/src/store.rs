@@ -2,10 +2,10 @@
 //! tombstones for deletes) and an id -> position map.
 
 use std::collections::HashMap;
-
-use bytes::Bytes;
+use std::sync::Arc;
 
 use crate::ids::Id;
+use crate::spool::SpoolFile;
 
 /// A stored field value.
 #[derive(Clone, Debug, PartialEq)]
@@ -125,14 +125,21 @@ impl Table {
     }
 }
 
-/// An uploaded file or image.
+/// An uploaded file or image. Its bytes are in a spool file (see `spool`).
 #[derive(Clone, Debug)]
 pub struct Asset {
+    /// Upload order.
+    pub seq: u64,
     /// "file" or "image"
     pub kind: String,
     pub filename: String,
     pub content_type: String,
-    pub bytes: Bytes,
+    pub size: u64,
+    /// Lower-case hex.
+    pub sha256: String,
+    /// The raw headers of the `files` part (lower-case names, values as sent).
+    pub part_headers: Vec<(String, String)>,
+    pub file: Arc<SpoolFile>,
     /// (object index, record id, field index) once attached to a record.
     pub used_by: Option<(usize, Id, usize)>,
 }

@@ -17,12 +17,14 @@ use crate::store::{Data, Record, Val};
 use crate::values::{check_refs, parse_input, FieldError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(crate) enum Op {
     List,
     One,
     Insert,
     Update,
     Delete,
+    /// `GET .../report[/{n}]` of a report view.
+    Report,
 }
 
 fn supports(view: &ViewSchema, op: Op) -> bool {
@@ -38,18 +40,19 @@ fn supports(view: &ViewSchema, op: Op) -> bool {
                 || (readable && view.inline_edit)
         }
         Op::Delete => view.delete,
+        Op::Report => view.vtype == ViewType::Report,
     }
 }
 
 /// Who is asking and in which parent context: decides which records a view shows.
 #[derive(Clone, Copy)]
-struct Scope {
+pub(crate) struct Scope {
     user: Option<Id>,
     parent: Option<Id>,
 }
 
 impl Scope {
-    fn visible(&self, view: &ViewSchema, rec: &Record) -> bool {
+    pub(crate) fn visible(&self, view: &ViewSchema, rec: &Record) -> bool {
         if let Some(link) = view.connected_to_user {
             let Some(uid) = self.user else {
                 return false;
@@ -81,46 +84,43 @@ fn errors_resp(errors: &[FieldError]) -> Resp {
     Resp::value(400, &json!({ "errors": list }))
 }
 
-pub fn handle(
-    st: &FakeState,
+/// A view request that passed the checks every view route makes.
+pub(crate) struct Opened<'a> {
+    pub scene: &'a SceneSchema,
+    pub view: &'a ViewSchema,
+    pub op: Op,
+    pub user_id: Option<Id>,
+    pub scope: Scope,
+}
+
+/// The checks of every view route, in this order: `X-Knack-Application-Id`, API key,
+/// scene, view, whether the view supports `op` (`None`: a method no view supports), token,
+/// login/profile, parent parameter. An `Err` is the answer.
+pub(crate) fn open<'a>(
+    st: &'a FakeState,
     ctx: &RequestCtx,
     sw: &Switches,
     scene_ref: &str,
     view_ref: &str,
-    rec_ref: Option<&str>,
-) -> Output {
-    if let Err(r) = check_app_header(st, ctx, sw) {
-        return r.into();
-    }
-    if let Err(r) = check_api_key(ctx, sw) {
-        return r.into();
-    }
+    op: Option<Op>,
+) -> Result<Opened<'a>, Output> {
+    check_app_header(st, ctx, sw)?;
+    check_api_key(ctx, sw)?;
     let nf = sw.not_found_status;
     let Some(scene) = st.schema.scene(scene_ref) else {
-        return Resp::error(nf, "Page not found").into();
+        return Err(Resp::error(nf, "Page not found").into());
     };
     let Some(view) = scene.view(view_ref) else {
-        return Resp::error(nf, "View not found").into();
-    };
-    let op = match (&ctx.method, rec_ref) {
-        (&http::Method::GET, None) => Some(Op::List),
-        (&http::Method::GET, Some(_)) => Some(Op::One),
-        (&http::Method::POST, None) => Some(Op::Insert),
-        (&http::Method::PUT, Some(_)) => Some(Op::Update),
-        (&http::Method::DELETE, Some(_)) => Some(Op::Delete),
-        _ => None,
+        return Err(Resp::error(nf, "View not found").into());
     };
     let Some(op) = op.filter(|op| supports(view, *op)) else {
-        return Resp::error(
+        return Err(Resp::error(
             sw.unsupported_status,
             "This view does not support this action",
         )
-        .into();
+        .into());
     };
-    let user = match user_from_headers(st, ctx) {
-        Ok(u) => u,
-        Err(e) => return token_error(sw, e).into(),
-    };
+    let user = user_from_headers(st, ctx).map_err(|e| Output::from(token_error(sw, e)))?;
     let user_id = user.map(|u| u.id);
     let with_user = |resp: Resp| Output {
         resp,
@@ -129,14 +129,14 @@ pub fn handle(
     };
     if scene.access == Access::Login {
         let Some(u) = user else {
-            return with_user(Resp::error(401, "Login required"));
+            return Err(with_user(Resp::error(401, "Login required")));
         };
         if !scene.profiles.is_empty() && !u.profile_keys.iter().any(|p| scene.profiles.contains(p))
         {
-            return with_user(Resp::error(
+            return Err(with_user(Resp::error(
                 403,
                 "You are not authorized to access this view",
-            ));
+            )));
         }
     }
     // Parent record context (`?{scene_slug}_id=`).
@@ -146,17 +146,60 @@ pub fn handle(
             let param = format!("{}_id", scene.slug);
             let raw = ctx.param(&param).map(str::trim).unwrap_or("");
             if raw.is_empty() {
-                return with_user(Resp::value(
+                return Err(with_user(Resp::value(
                     400,
                     &json!({"errors": [{"message": format!("{param} is required for this view")}]}),
-                ));
+                )));
             }
             let found = Id::parse(raw).filter(|id| st.read().tables[p.object].get(id).is_some());
             match found {
                 Some(id) => Some(id),
-                None => return with_user(Resp::error(nf, "Record not found")),
+                None => return Err(with_user(Resp::error(nf, "Record not found"))),
             }
         }
+    };
+    Ok(Opened {
+        scene,
+        view,
+        op,
+        user_id,
+        scope: Scope {
+            user: user_id,
+            parent,
+        },
+    })
+}
+
+pub fn handle(
+    st: &FakeState,
+    ctx: &RequestCtx,
+    sw: &Switches,
+    scene_ref: &str,
+    view_ref: &str,
+    rec_ref: Option<&str>,
+) -> Output {
+    let op = match (&ctx.method, rec_ref) {
+        (&http::Method::GET, None) => Some(Op::List),
+        (&http::Method::GET, Some(_)) => Some(Op::One),
+        (&http::Method::POST, None) => Some(Op::Insert),
+        (&http::Method::PUT, Some(_)) => Some(Op::Update),
+        (&http::Method::DELETE, Some(_)) => Some(Op::Delete),
+        _ => None,
+    };
+    let Opened {
+        scene,
+        view,
+        op,
+        user_id,
+        scope,
+    } = match open(st, ctx, sw, scene_ref, view_ref, op) {
+        Ok(o) => o,
+        Err(out) => return out,
+    };
+    let with_user = |resp: Resp| Output {
+        resp,
+        user_id,
+        applied: false,
     };
     // A record id that is not 24 hex: 400 `Malformed Record Key: <id>` as text/html
     // (recorded 2017, PUT and DELETE). A well-formed unknown id: `not_found_status`.
@@ -172,10 +215,6 @@ pub fn handle(
                 ))
             }
         },
-    };
-    let scope = Scope {
-        user: user_id,
-        parent,
     };
     let mut out = match (op, rec_id) {
         (Op::List, _) => list(st, ctx, sw, view, scope),

@@ -287,7 +287,7 @@ async fn seed_records_and_metadata() {
     assert_eq!(app["account"]["slug"], "helpdesk");
     assert_eq!(app["settings"]["timezone"], "Central Time (US & Canada)");
     let scenes = app["scenes"].as_array().expect("scenes");
-    assert_eq!(scenes.len(), 5);
+    assert_eq!(scenes.len(), 6);
     let s3 = scenes
         .iter()
         .find(|s| s["key"] == "scene_3")
