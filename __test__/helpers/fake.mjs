@@ -125,8 +125,12 @@ export function makeControl(url, stop, ca = null, appId = APP_ID) {
     token: (email, opts = {}) => ctl('POST', '/token', { email, ...opts }).then((r) => r.token),
     seed: (object, count, connect) => ctl('POST', '/seed', { object, count, ...(connect ? { connect } : {}) }),
     stored: (object) => ctl('GET', `/records/${object}`),
+    /** Uploaded assets in upload order: [{ id, kind, filename, content_type, size, sha256, used_by, part_headers }]. */
     assets: () => ctl('GET', '/assets').then((r) => r.assets),
+    /** Requests the asset host saw: [{ method, path, query, headers, status }]. */
     assetLog: () => ctl('GET', '/asset-log').then((r) => r.entries),
+    /** The asset host's URL (it listens whether or not the asset_host switch is on). */
+    assetHostUrl: () => ctl('GET', '/stats').then((r) => r.asset_host_url),
     /** Log in over the API, as a browser would; resolves the token. */
     async login(email, password) {
       const res = await request(`${url}/v1/applications/${appId}/session`, {

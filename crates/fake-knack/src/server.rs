@@ -325,6 +325,7 @@ async fn api(
             applied: false,
             fault: None,
             http_version,
+            body_bytes: 0,
         },
         verbose: st.verbose,
     };
@@ -448,6 +449,7 @@ async fn api(
     // (`reset_mid_body`), or 400 for a client whose body broke off.
     macro_rules! read_failed {
         ($e:expr) => {{
+            pending.entry.body_bytes = reader.read;
             let resp = match $e {
                 ReadError::Cut => {
                     pending.done(&st, None, None);
@@ -482,6 +484,7 @@ async fn api(
                 .collect(),
             body: b,
         };
+        pending.entry.body_bytes = reader.read;
         pending.done(&st, Some(resp.status), None);
         return Ok(finish(resp.clone(), Body::full(resp.body), shown_limits));
     }
@@ -531,6 +534,7 @@ async fn api(
         }
     };
 
+    pending.entry.body_bytes = reader.read;
     // Faults applied after handling.
     let resp = out.resp.clone();
     let (mut resp, body) = match fault {

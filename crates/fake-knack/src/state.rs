@@ -80,6 +80,10 @@ pub struct LogEntry {
     pub fault: Option<String>,
     /// `"HTTP/1.1"` or `"HTTP/2.0"` (with TLS, chosen by ALPN).
     pub http_version: String,
+    /// Request body bytes the server read (an upload refused early, or cut by
+    /// `reset_mid_body`, shows how far it got).
+    #[serde(default)]
+    pub body_bytes: u64,
 }
 
 #[derive(Debug, Default)]
