@@ -6,10 +6,12 @@
 //
 //   node bench/upload.mjs [--mb=200] [--rounds=3] [--big-mb=1024]
 //
-// Writes bench/upload-results.md. Needs the release fake-knack (cargo build --release -p
-// fake-knack) or the debug one, and the addon built.
+// Writes bench/upload-results.md. Needs the release builds: `node scripts/build.mjs --release`
+// and `cargo build --release -p fake-knack` (a debug fake-knack's unoptimised sha256 would be
+// the bottleneck). The children load a private copy of the release addon, so a concurrent
+// debug build cannot swap it.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync, openSync, ftruncateSync, closeSync, rmSync } from 'node:fs'
+import { mkdtempSync, writeFileSync, openSync, ftruncateSync, closeSync, rmSync, existsSync, copyFileSync, mkdirSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +23,15 @@ const opt = (name, dflt) => Number((argv.find((a) => a.startsWith(`--${name}=`))
 const MB = opt('mb', 200)
 const ROUNDS = opt('rounds', 3)
 const BIG_MB = opt('big-mb', 1024)
+
+const RELEASE_SO = path.join(ROOT, 'target/x86_64-unknown-linux-gnu/release/libknack_session.so')
+const RELEASE_FAKE = path.join(ROOT, 'target/release/fake-knack')
+for (const f of [RELEASE_SO, RELEASE_FAKE]) {
+  if (!existsSync(f)) throw new Error(`${f} is missing: node scripts/build.mjs --release && cargo build --release -p fake-knack`)
+}
+const ADDON = path.join(ROOT, 'bench/out/knack-session.upload.node')
+mkdirSync(path.dirname(ADDON), { recursive: true })
+copyFileSync(RELEASE_SO, ADDON)
 
 const CHILD = `
 const [mode, file, baseUrl, token, appId] = process.argv.slice(1)
@@ -55,7 +66,7 @@ const sample = () => { const r = process.memoryUsage().rss; if (r > peak) peak =
 `
 
 function run(mode, file, fake, token) {
-  const r = spawnSync(process.execPath, ['--expose-gc', '-e', CHILD, mode, file, fake.baseUrl, token, APP_ID], { encoding: 'utf8', maxBuffer: 1 << 20 })
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', CHILD, mode, file, fake.baseUrl, token, APP_ID], { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: ADDON } })
   if (r.status !== 0) throw new Error(`${mode}: ${r.stderr}`)
   return JSON.parse(r.stdout)
 }
@@ -72,7 +83,7 @@ function sparseFile(dir, mb) {
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'knack-upload-bench-'))
-const fake = await startFake(['--rate-limit', 'off', '--daily-limit', 'off'])
+const fake = await startFake(['--rate-limit', 'off', '--daily-limit', 'off'], { binary: RELEASE_FAKE })
 try {
   const token = await fake.login(USERS.carol.email, USERS.carol.password)
   const file = sparseFile(dir, MB)
