@@ -435,7 +435,7 @@ const SPECS = {
     ),
     signal,
   },
-  getReport: { ...VIEW, report: whole(0, 10_000), filters },
+  getReport: { ...VIEW, report: number, filters },
   deleteRecord: { ...VIEW, id: required(nonEmptyString) },
   createRecords: { ...BULK, records: required(array) },
   updateRecords: { ...BULK, records: required(array) },

@@ -139,7 +139,11 @@ impl NativeSession {
         let session = self.inner.clone();
         let opts = call_options(cancel);
         let report = match report {
-            Some(n) => Some(Bound::new("report", 0, 10_000).check(n).map_err(to_napi)? as u32),
+            Some(n) => Some(
+                knack_client::ReportQuery::REPORT
+                    .check(n)
+                    .map_err(to_napi)? as u32,
+            ),
             None => None,
         };
         let q = knack_client::ReportQuery {

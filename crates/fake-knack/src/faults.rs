@@ -203,27 +203,30 @@ impl FaultKind {
     }
 }
 
-/// Body bytes and default content type of a `status`-style fault body.
-pub fn body_bytes(body: &Value, content_type: &Option<String>) -> (Bytes, String) {
-    match body {
-        Value::Null => (
-            Bytes::new(),
-            content_type
-                .clone()
-                .unwrap_or_else(|| "text/plain; charset=utf-8".into()),
-        ),
-        Value::String(s) => (
-            Bytes::from(s.clone()),
-            content_type
-                .clone()
-                .unwrap_or_else(|| "text/plain; charset=utf-8".into()),
-        ),
+/// The answer of a `status`-style fault: a string body is sent as text, any other JSON
+/// value as JSON, unless `content_type` says otherwise.
+pub fn answer(
+    status: u16,
+    body: &Value,
+    content_type: &Option<String>,
+    headers: &BTreeMap<String, String>,
+) -> crate::request::Resp {
+    let (bytes, default_type) = match body {
+        Value::Null => (Bytes::new(), "text/plain; charset=utf-8"),
+        Value::String(s) => (Bytes::from(s.clone()), "text/plain; charset=utf-8"),
         other => (
             Bytes::from(serde_json::to_vec(other).unwrap_or_default()),
-            content_type
-                .clone()
-                .unwrap_or_else(|| "application/json; charset=utf-8".into()),
+            "application/json; charset=utf-8",
         ),
+    };
+    crate::request::Resp {
+        status,
+        content_type: content_type.clone().unwrap_or_else(|| default_type.into()),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        body: bytes,
     }
 }
 

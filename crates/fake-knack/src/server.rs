@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use crate::assets::{Download, FileServe};
 use crate::body::Body;
 use crate::faults::{
-    body_bytes, deep_json_body, invalid_json_body, invalid_utf8_body, oversize_body, FaultKind,
+    deep_json_body, invalid_json_body, invalid_utf8_body, oversize_body, FaultKind,
 };
 use crate::limits::{LimitHeaders, Verdict};
 use crate::reader::{BodyReader, ReadError};
@@ -392,18 +392,7 @@ async fn api(
             body,
             content_type,
             headers,
-        }) => {
-            let (b, ct) = body_bytes(body, content_type);
-            Some(Resp {
-                status: *status,
-                content_type: ct,
-                headers: headers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-                body: b,
-            })
-        }
+        }) => Some(crate::faults::answer(*status, body, content_type, headers)),
         Some(FaultKind::Oversize { bytes }) => Some(Resp::json(200, oversize_body(*bytes))),
         Some(FaultKind::DeepJson { depth }) => Some(Resp::json(200, deep_json_body(*depth))),
         Some(FaultKind::InvalidUtf8) => Some(Resp::json(200, invalid_utf8_body())),
@@ -474,19 +463,10 @@ async fn api(
         if let Err(e) = reader.discard().await {
             read_failed!(e);
         }
-        let (b, ct) = body_bytes(body, content_type);
-        let resp = Resp {
-            status: *status,
-            content_type: ct,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            body: b,
-        };
+        let (resp, body) = whole(crate::faults::answer(*status, body, content_type, headers));
         pending.entry.body_bytes = reader.read;
         pending.done(&st, Some(resp.status), None);
-        return Ok(finish(resp.clone(), Body::full(resp.body), shown_limits));
+        return Ok(finish(resp, body, shown_limits));
     }
 
     let mut file: Option<FileServe> = None;
@@ -543,16 +523,12 @@ async fn api(
             body,
             content_type,
             headers,
-        }) => {
-            let (b, ct) = body_bytes(&body, &content_type);
-            let r = Resp {
-                status,
-                content_type: ct,
-                headers: headers.into_iter().collect(),
-                body: b.clone(),
-            };
-            (r, Body::full(b))
-        }
+        }) => whole(crate::faults::answer(
+            status,
+            &body,
+            &content_type,
+            &headers,
+        )),
         Some(FaultKind::ResetAfter) => {
             pending.done(&st, None, Some(&out));
             return Err(ConnReset);
@@ -560,10 +536,7 @@ async fn api(
         Some(FaultKind::Truncate) => match file {
             Some(f) => match open(&f).await {
                 Ok(h) => (resp, Body::file_truncated(h, f.file.clone(), f.size)),
-                Err(r) => {
-                    let b = r.body.clone();
-                    (r, Body::full(b))
-                }
+                Err(r) => whole(r),
             },
             None => {
                 let b = resp.body.clone();
@@ -580,11 +553,7 @@ async fn api(
             // Dripped downloads are read into memory first (drip is for small bodies).
             Some(f) => match tokio::fs::read(f.file.path()).await {
                 Ok(b) => (resp, Body::drip(Bytes::from(b), bytes_per_sec)),
-                Err(_) => {
-                    let r = Resp::error(500, "Cannot read the asset file");
-                    let b = r.body.clone();
-                    (r, Body::full(b))
-                }
+                Err(_) => whole(Resp::error(500, "Cannot read the asset file")),
             },
             None => {
                 let b = resp.body.clone();
@@ -594,15 +563,9 @@ async fn api(
         _ => match file {
             Some(f) => match open(&f).await {
                 Ok(h) => (resp, Body::file(h, f.file.clone(), f.size)),
-                Err(r) => {
-                    let b = r.body.clone();
-                    (r, Body::full(b))
-                }
+                Err(r) => whole(r),
             },
-            None => {
-                let b = resp.body.clone();
-                (resp, Body::full(b))
-            }
+            None => whole(resp),
         },
     };
     if !reader.finished && upload_target.is_some() {
@@ -682,4 +645,10 @@ fn route(st: &FakeState, ctx: &RequestCtx, sw: &crate::config::Switches) -> Outp
         }
         _ => Resp::error(404, "Not found").into(),
     }
+}
+
+/// An answer whose body is its own `body`, sent whole.
+fn whole(resp: Resp) -> (Resp, Body) {
+    let b = resp.body.clone();
+    (resp, Body::full(b))
 }

@@ -3,6 +3,7 @@
 //! `{"report": {...}}` (one). Filters are encoded as for records; a child page's parent
 //! record is sent as for records.
 
+use crate::bounds::Bound;
 use crate::error::{Error, Result};
 use crate::filters;
 use crate::session::{CallOptions, Session};
@@ -20,6 +21,11 @@ pub struct ReportQuery {
     pub report: Option<u32>,
     /// JSON text, as the caller wrote it.
     pub filters: Option<String>,
+}
+
+impl ReportQuery {
+    /// `report`: which report of the view, from 0.
+    pub const REPORT: Bound = Bound::new("report", 0, 10_000);
 }
 
 /// The reports (array) or the report (object) of an answer, as JSON text.
