@@ -25,6 +25,8 @@ struct Spy;
 static ARMED: AtomicBool = AtomicBool::new(false);
 static NEEDLES: AtomicPtr<Vec<Vec<u8>>> = AtomicPtr::new(std::ptr::null_mut());
 static HITS: AtomicUsize = AtomicUsize::new(0);
+/// Frees in progress that may be reading NEEDLES: the list is freed only when none is.
+static SCANNING: AtomicUsize = AtomicUsize::new(0);
 
 /// Whether `hay` (raw memory) holds `needle`, read with volatile loads so the check cannot be
 /// optimised on the assumption that freed memory is dead.
@@ -53,6 +55,7 @@ unsafe impl GlobalAlloc for Spy {
     // `realloc` is left to the default (alloc, copy, dealloc), so a block a buffer grows out
     // of passes through `dealloc` and is scanned too.
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        SCANNING.fetch_add(1, Ordering::SeqCst);
         if ARMED.load(Ordering::SeqCst) {
             let needles = NEEDLES.load(Ordering::SeqCst);
             if !needles.is_null() {
@@ -65,6 +68,7 @@ unsafe impl GlobalAlloc for Spy {
                 }
             }
         }
+        SCANNING.fetch_sub(1, Ordering::SeqCst);
         // SAFETY: `ptr` came from `alloc` with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -86,7 +90,12 @@ fn freed_copies(needles: &[&[u8]], f: impl FnOnce()) -> usize {
     ARMED.store(false, Ordering::SeqCst);
     let hits = HITS.load(Ordering::SeqCst);
     let old = NEEDLES.swap(std::ptr::null_mut(), Ordering::SeqCst);
-    // SAFETY: made by Box::into_raw above; the spy is disarmed.
+    // A free on another thread (the test harness's, a runtime's) may still be scanning the
+    // list it loaded before the swap: wait for it, or the list is freed under its feet.
+    while SCANNING.load(Ordering::SeqCst) > 0 {
+        std::hint::spin_loop();
+    }
+    // SAFETY: made by Box::into_raw above; the spy is disarmed and no free is reading it.
     drop(unsafe { Box::from_raw(old) });
     hits
 }
