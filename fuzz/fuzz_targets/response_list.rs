@@ -1,12 +1,12 @@
 //! Parsing Knack's list answers (`response::list_page`) and application metadata
-//! (`AppMeta::parse`) on any bytes: a clean KNACK_BAD_RESPONSE or a page whose JSON for JS is
+//! (`Schema::parse`) on any bytes: a clean KNACK_BAD_RESPONSE or a page whose JSON for JS is
 //! valid and holds the same records, verbatim.
 //!
 //! "Valid" is checked as the parser checks it and as `JSON.parse` reads it: escapes of lone
 //! surrogates (`"\ud800"`) are valid JSON text, which `serde_json::Value` refuses but JS takes.
 #![no_main]
 
-use knack_client::internals::AppMeta;
+use knack_client::internals::Schema;
 use knack_client::internals::response;
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
@@ -41,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => assert_eq!(e.code(), "KNACK_BAD_RESPONSE"),
     }
-    if let Err(e) = AppMeta::parse(data) {
+    if let Err(e) = Schema::parse(data) {
         assert_eq!(e.code(), "KNACK_BAD_RESPONSE");
     }
 });

@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::governor::{Governor, DEFAULT_PER_SECOND};
 use crate::quota::PlanQuota;
 use crate::secret::Secret;
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -64,7 +63,7 @@ pub struct App {
     pub governor: Governor,
     pub quota: PlanQuota,
     pub counters: Counters,
-    pub(crate) metadata: tokio::sync::Mutex<Option<Arc<AppMeta>>>,
+    pub(crate) metadata: tokio::sync::Mutex<Option<Arc<crate::schema::Schema>>>,
     /// The Redis (URL, prefix) the governor shares its window through, if any.
     shared_redis: Mutex<Option<(String, Option<String>)>>,
     /// The explicit proxy the pool was built with (its URL may hold a password).
@@ -221,69 +220,6 @@ impl App {
             shared: self.governor.is_shared(),
             plan: self.quota.snapshot(),
         }
-    }
-}
-
-#[derive(Debug)]
-pub struct AppMeta {
-    pub slugs: HashMap<String, String>,
-    /// Field key -> Knack field type (`file`, `image`, `short_text`, ...), every object's.
-    pub field_types: HashMap<String, String>,
-    pub fetched: Instant,
-}
-
-impl AppMeta {
-    pub fn parse(body: &[u8]) -> Result<AppMeta> {
-        #[derive(Deserialize)]
-        struct Scene {
-            key: String,
-            #[serde(default)]
-            slug: Option<String>,
-        }
-        #[derive(Deserialize)]
-        struct Field {
-            key: String,
-            #[serde(rename = "type", default)]
-            kind: Option<String>,
-        }
-        #[derive(Deserialize)]
-        struct Object {
-            #[serde(default)]
-            fields: Vec<Field>,
-        }
-        #[derive(Deserialize)]
-        struct App {
-            #[serde(default)]
-            scenes: Vec<Scene>,
-            #[serde(default)]
-            objects: Vec<Object>,
-        }
-        #[derive(Deserialize)]
-        struct Body {
-            application: App,
-        }
-        let b: Body = serde_json::from_str(crate::response::utf8(body)?).map_err(|e| {
-            Error::bad_response(format!(
-                "Knack's application metadata is not as expected: {e}"
-            ))
-        })?;
-        let field_types = b
-            .application
-            .objects
-            .into_iter()
-            .flat_map(|o| o.fields)
-            .filter_map(|f| f.kind.map(|k| (f.key, k)))
-            .collect();
-        Ok(AppMeta {
-            slugs: b
-                .application
-                .scenes
-                .into_iter()
-                .filter_map(|s| s.slug.map(|slug| (s.key, slug)))
-                .collect(),
-            field_types,
-            fetched: Instant::now(),
-        })
     }
 }
 

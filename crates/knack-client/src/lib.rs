@@ -21,11 +21,14 @@ mod refusal;
 mod report;
 mod response;
 mod retry;
+mod schema;
 mod sealed;
 mod secret;
 mod session;
+mod shape;
 mod store;
 mod tls;
+mod timezone;
 mod token;
 mod transport;
 mod upload;
@@ -61,7 +64,8 @@ pub use views::{ListQuery, ViewRef};
 /// API.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::app::{App, AppMeta};
+    pub use crate::app::App;
+    pub use crate::schema::Schema;
     pub use crate::classify::{classify, Ending, Facts, Next, Verdict, Wait};
     pub use crate::sealed::seal_bytes;
     pub use crate::transport::{request_url, send, Call, Progress, Reply};

@@ -1,26 +1,31 @@
-//! Application metadata (`GET /v1/applications/{app_id}`), fetched once per app and cached:
-//! it maps scene keys to page slugs for `parentRecordId` (`?{slug}_id=`).
+//! Application metadata (`GET /v1/applications/{app_id}`, no auth), fetched once per app and
+//! cached as a parsed [`Schema`]: `schema()`, page slugs for `parentRecordId` (`?{slug}_id=`),
+//! field types for uploads and labels for `shape: 'labels'` all read the one cache. Callers
+//! that arrive while it is being fetched wait for that one request (single-flight).
 
-use crate::app::{App, AppMeta};
+use crate::app::App;
+use crate::schema::Schema;
 use crate::error::{Error, ErrorCode, Result};
 use crate::outcome::Outcome;
 use crate::transport::{self, Call, CallPolicy, Progress};
 use reqwest::Method;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Refetch metadata for an unknown scene key only if the cache is older than this.
+/// Refetch metadata for an unknown scene key or field only if the cache is older than this.
 const REFRESH_AFTER: Duration = Duration::from_secs(60);
+/// `schema()` and labels refetch the metadata when the cache is older than this.
+pub const SCHEMA_TTL: Duration = Duration::from_secs(600);
 
 async fn fetch_metadata(
     app: &App,
     policy: &CallPolicy,
     progress: &Progress,
-) -> Result<Arc<AppMeta>> {
+) -> Result<Arc<Schema>> {
     let call = Call::new(Method::GET, format!("/applications/{}", app.app_id));
     let reply = transport::send(app, &call, policy, progress).await?;
     match reply.status {
-        200..=299 => Ok(Arc::new(AppMeta::parse(&reply.body).map_err(|e| {
+        200..=299 => Ok(Arc::new(Schema::parse(&reply.body).map_err(|e| {
             e.after_reply(reply.attempts, &reply.request, Outcome::NotSent)
         })?)),
         s => {
@@ -57,7 +62,7 @@ pub async fn scene_slug(
     policy: &CallPolicy,
     progress: &Progress,
 ) -> Result<String> {
-    lookup(app, policy, progress, |m| m.slugs.get(scene_key).cloned())
+    lookup(app, policy, progress, |m| m.slug(scene_key).map(str::to_owned))
         .await?
         .ok_or_else(|| {
             Error::new(
@@ -79,10 +84,60 @@ pub async fn field_type(
     progress: &Progress,
 ) -> Result<Option<String>> {
     lookup(app, policy, progress, |m| {
-        m.field_types.get(field_key).cloned()
+        m.field(field_key).map(|f| f.kind.clone())
     })
     .await
     .map_err(|e| e.with_outcome(Outcome::NotSent))
+}
+
+/// The app's schema: the cached one while younger than [`SCHEMA_TTL`], else fetched again;
+/// `refresh` asks for one fetched after this call began. Concurrent callers share one fetch.
+pub async fn schema(
+    app: &App,
+    policy: &CallPolicy,
+    progress: &Progress,
+    refresh: bool,
+) -> Result<Arc<Schema>> {
+    schema_where(app, policy, progress, |m| {
+        !refresh && m.fetched.elapsed() < SCHEMA_TTL
+    })
+    .await
+}
+
+/// The schema for a lookup of `field_keys`: the cached one, fetched again when one of the
+/// keys is unknown to it and it is older than `REFRESH_AFTER` (the app may have changed).
+pub async fn schema_knowing(
+    app: &App,
+    policy: &CallPolicy,
+    progress: &Progress,
+    field_keys: &[&str],
+) -> Result<Arc<Schema>> {
+    schema_where(app, policy, progress, |m| {
+        m.fetched.elapsed() < SCHEMA_TTL
+            && (m.fetched.elapsed() < REFRESH_AFTER || field_keys.iter().all(|k| m.field(k).is_some()))
+    })
+    .await
+}
+
+/// The cached schema if `fresh` says it will do (or it was fetched while this caller waited
+/// for the cache), else a new fetch. The cache's lock is held across the fetch, so callers
+/// arriving meanwhile wait for it instead of sending their own.
+async fn schema_where(
+    app: &App,
+    policy: &CallPolicy,
+    progress: &Progress,
+    fresh: impl Fn(&Schema) -> bool,
+) -> Result<Arc<Schema>> {
+    let asked = Instant::now();
+    let mut cache = app.metadata.lock().await;
+    if let Some(m) = cache.as_ref() {
+        if m.fetched >= asked || fresh(m) {
+            return Ok(m.clone());
+        }
+    }
+    let m = fetch_metadata(app, policy, progress).await?;
+    *cache = Some(m.clone());
+    Ok(m)
 }
 
 /// `pick` from the cached metadata, fetched once per app (one request for concurrent
@@ -92,7 +147,7 @@ async fn lookup<T>(
     app: &App,
     policy: &CallPolicy,
     progress: &Progress,
-    pick: impl Fn(&AppMeta) -> Option<T>,
+    pick: impl Fn(&Schema) -> Option<T>,
 ) -> Result<Option<T>> {
     let mut cache = app.metadata.lock().await;
     for round in 0..2 {
@@ -116,15 +171,15 @@ async fn lookup<T>(
 
 #[cfg(test)]
 mod tests {
-    use crate::app::AppMeta;
+    use crate::schema::Schema;
 
     #[test]
     fn parses_scene_slugs() {
-        let m = AppMeta::parse(br#"{"application":{"scenes":[{"key":"scene_1","slug":"home","views":[]},{"key":"scene_2"}]}}"#).unwrap();
-        assert_eq!(m.slugs.get("scene_1").map(String::as_str), Some("home"));
-        assert_eq!(m.slugs.len(), 1);
+        let m = Schema::parse(br#"{"application":{"scenes":[{"key":"scene_1","slug":"home","views":[]},{"key":"scene_2"}]}}"#).unwrap();
+        assert_eq!(m.slug("scene_1"), Some("home"));
+        assert_eq!(m.slug("scene_2"), None);
         assert_eq!(
-            AppMeta::parse(b"[]").unwrap_err().code(),
+            Schema::parse(b"[]").unwrap_err().code(),
             "KNACK_BAD_RESPONSE"
         );
     }

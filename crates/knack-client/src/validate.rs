@@ -70,6 +70,11 @@ pub fn record_id(what: &str, s: &str) -> Result<()> {
     }
 }
 
+/// `field_12`: a field key.
+pub fn is_field_key_str(s: &str) -> bool {
+    is_key(s, "field_")
+}
+
 pub fn field_key(what: &str, s: &str) -> Result<()> {
     if is_key(s, "field_") {
         Ok(())
