@@ -96,6 +96,10 @@ export declare class NativeSession {
   logout(): void
   /** The token itself: the one deliberate way to read it. */
   getToken(): string
+  /** The app's schema as JSON text (`KnackSchema`), from the app's cached metadata. */
+  schema(refresh: boolean, cancel?: CancelHandle | undefined | null): Promise<string>
+  /** The schema of an app without a session (its metadata needs no login). */
+  static appSchema(opts: NativeOptions, refresh: boolean, cancel?: CancelHandle | undefined | null): Promise<string>
   validate(cancel?: CancelHandle | undefined | null): Promise<string>
   /** One page as JSON text `{records, totalRecords, totalPages, currentPage}`. */
   getRecords(query: NativeQuery, cancel?: CancelHandle | undefined | null): Promise<string>
@@ -217,6 +221,10 @@ export interface NativeQuery {
   sortOrder?: string
   format?: string
   parentRecordId?: string
+  /** `'fields'` (default) or `'labels'`. */
+  shape?: string
+  /** Projection: field keys or labels. */
+  fields?: Array<string>
 }
 
 /**
@@ -245,6 +253,10 @@ export interface NativeView {
   scene: string
   view: string
   parentRecordId?: string
+  /** `'fields'` (default) or `'labels'`. */
+  shape?: string
+  /** Projection of a read: field keys or labels. */
+  fields?: Array<string>
 }
 
 /** What an iteration over pages saw. */

@@ -8,6 +8,7 @@ const { KnackError, abortedError, mapNative } = require('./errors')
 const { link } = require('./signal')
 const { bulkItem } = require('./options')
 const { nativeView } = require('./native-args')
+const { parseRecord } = require('./records')
 const { callbackFailed, invoke } = require('./callbacks')
 
 /**
@@ -124,12 +125,14 @@ async function bulk(native, a, items, kind, send, ctx) {
 
 /** createRecords: `a.records` is `[data]`, through the form view. */
 function createRecords(native, a, ctx) {
-  return bulk(native, a, a.records, 'create', (item, h) => native.createRecord(nativeView(a), item.data, h).then(JSON.parse), ctx)
+  const parse = (text) => parseRecord(text, a.shape)
+  return bulk(native, a, a.records, 'create', (item, h) => native.createRecord(nativeView(a), item.data, h).then(parse), { ...ctx, labels: a.shape === 'labels' })
 }
 
 /** updateRecords: `a.records` is `[{ id, data }]`. */
 function updateRecords(native, a, ctx) {
-  return bulk(native, a, a.records, 'update', (item, h) => native.updateRecord(nativeView(a), item.id, item.data, h).then(JSON.parse), ctx)
+  const parse = (text) => parseRecord(text, a.shape)
+  return bulk(native, a, a.records, 'update', (item, h) => native.updateRecord(nativeView(a), item.id, item.data, h).then(parse), { ...ctx, labels: a.shape === 'labels' })
 }
 
 /** deleteRecords: `a.ids` is `[id]`. */

@@ -21,12 +21,14 @@ function nativeQuery(a) {
     sortOrder: a.sortOrder,
     format: a.format,
     parentRecordId: a.parentRecordId,
+    shape: a.shape,
+    fields: a.fields,
   }
 }
 
 /** Checked view args -> the native view of a record call. */
 function nativeView(a) {
-  return { scene: a.scene, view: a.view, parentRecordId: a.parentRecordId }
+  return { scene: a.scene, view: a.view, parentRecordId: a.parentRecordId, shape: a.shape, fields: a.fields }
 }
 
 /** Checked paging args -> the native paging options. */

@@ -157,12 +157,14 @@ const DEFAULT_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
  * toJSON), nested deeper than 64 levels, or over `maxBytes` UTF-8 bytes. Strings are
  * measured while serialising, so a huge one is refused before its JSON is built.
  */
-function jsonText(value, what, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES) {
+function jsonText(value, what, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES, { dates = false } = {}) {
   const depths = new Map()
   let chars = 0
   const tooLarge = () =>
     invalid(`${what} is larger than maxPayloadBytes (${maxBytes} bytes of JSON); raise maxPayloadBytes or send less`)
   function replacer(key, v) {
+    // Writes by label: a Date crosses as its instant, for Rust to write in the field's format.
+    if (dates && this[key] instanceof Date) return { $date: this[key].getTime() }
     switch (typeof v) {
       case 'string':
         chars += v.length
@@ -198,10 +200,25 @@ function jsonText(value, what, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES) {
   return text
 }
 
-/** `data`: an object of field values, as JSON text (ctx.maxPayloadBytes). */
+/**
+ * `data`: an object of field values, as JSON text (ctx.maxPayloadBytes). With
+ * `shape: 'labels'` (ctx.labels) its Dates cross as `{ $date: ms }`.
+ */
 const data = rule((v, key, ctx) => {
   if (!isObject(v)) throw invalid(`${key} must be an object of field values, e.g. { field_1: "x" }`)
-  return jsonText(v, key, ctx.maxPayloadBytes)
+  return jsonText(v, key, ctx.maxPayloadBytes, { dates: ctx.labels === true })
+})
+
+/** `shape`: the keys records come back (or writes go) with. */
+const shape = oneOf(['fields', 'labels'])
+
+/** `fields`: a projection, field keys or labels (the core checks them against the schema). */
+const fieldList = rule((v, key) => {
+  if (!Array.isArray(v)) throw invalid(`${key} must be an array of field keys or labels, e.g. ['field_1', 'Subject']`)
+  v.forEach((f, i) => {
+    if (typeof f !== 'string' || f === '') throw invalid(`${key}[${i}] must be a field key or a label (a non-empty string), got ${describe(f)}`)
+  })
+  return [...v]
 })
 
 /** `filters`: `{ match, rules }`, an array of rules, or JSON text of either; as JSON text. */
@@ -366,6 +383,8 @@ const QUERY_SPEC = {
   sortField: string,
   sortOrder: oneOf(['asc', 'desc']),
   format: oneOf(['raw', 'html', 'both']),
+  shape,
+  fields: fieldList,
 }
 
 const PAGING_SPEC = {
@@ -380,7 +399,7 @@ const array = rule((v, key) => {
   return v
 })
 
-const BULK = { ...VIEW, concurrency: whole(1, 64), reserve: number, onProgress: func }
+const BULK = { ...VIEW, shape, concurrency: whole(1, 64), reserve: number, onProgress: func }
 
 /** An upload's source: a path, a Buffer/Uint8Array, a Blob, a Node Readable or a web ReadableStream. */
 const uploadSource = rule((v, key) => {
@@ -422,9 +441,9 @@ const SPECS = {
   getRecords: QUERY_SPEC,
   records: PAGING_SPEC,
   getAllRecords: PAGING_SPEC,
-  getRecord: { ...VIEW, id: required(nonEmptyString) },
-  createRecord: { ...VIEW, data: required(data), files },
-  updateRecord: { ...VIEW, id: required(nonEmptyString), data: required(data), files },
+  getRecord: { ...VIEW, id: required(nonEmptyString), shape, fields: fieldList },
+  createRecord: { ...VIEW, shape, data: required(data), files },
+  updateRecord: { ...VIEW, id: required(nonEmptyString), shape, data: required(data), files },
   uploadFile: UPLOAD_SPEC,
   downloadFile: {
     to: required(
@@ -441,6 +460,30 @@ const SPECS = {
   updateRecords: { ...BULK, records: required(array) },
   deleteRecords: { ...BULK, ids: required(array) },
   validate: { signal },
+  schema: { signal, refresh: boolean },
+}
+
+/** `KnackSession.schema()`: the app (no login) and the call. */
+const APP_SCHEMA_SPEC = {
+  appId: required(nonEmptyString),
+  baseUrl: string,
+  timeoutMs: number,
+  deadlineMs: number,
+  retries: number,
+  rateLimit,
+  proxy: string,
+  ca,
+  maxBodyBytes: number,
+  signal,
+  refresh: boolean,
+}
+
+/** KnackSession.schema() options: `{ native, signal, refresh }`. */
+function appSchemaOptions(opts) {
+  const label = 'KnackSession.schema() options'
+  if (!isObject(opts)) throw invalid(`${label} must be an object with at least appId`)
+  const o = parse(opts, APP_SCHEMA_SPEC, label)
+  return { native: nativeFields(o), signal: o.signal ?? null, refresh: o.refresh === true }
 }
 
 /**
@@ -450,9 +493,9 @@ const SPECS = {
 function callArgs(name, args, ctx = {}) {
   const label = `${name}()`
   if (!isObject(args)) {
-    throw invalid(name === 'validate' ? `${label} takes an options object` : `${label} needs an options object like { scene, view }`)
+    throw invalid(name === 'validate' || name === 'schema' ? `${label} takes an options object` : `${label} needs an options object like { scene, view }`)
   }
-  return parse(args, SPECS[name], label, ctx)
+  return parse(args, SPECS[name], label, { ...ctx, labels: args.shape === 'labels' })
 }
 
 /** One bulk item checked: a create's record, an update's `{ id, data }`, a delete's id. */
@@ -460,7 +503,7 @@ function bulkItem(kind, item, index, ctx) {
   const what = `${kind === 'delete' ? 'ids' : 'records'}[${index}]`
   if (kind === 'create') {
     if (!isObject(item)) throw invalid(`${what} must be an object of field values`)
-    return { data: jsonText(item, what, ctx.maxPayloadBytes) }
+    return { data: jsonText(item, what, ctx.maxPayloadBytes, { dates: ctx.labels === true }) }
   }
   if (kind === 'update') {
     if (!isObject(item)) throw invalid(`${what} must be { id, data }`)
@@ -540,6 +583,7 @@ module.exports = {
   distance,
   parse,
   sessionOptions,
+  appSchemaOptions,
   callArgs,
   bulkItem,
   storeOptions,

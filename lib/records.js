@@ -34,13 +34,64 @@ function parseFair(text) {
   })
 }
 
+/**
+ * Records in `shape: 'labels'` cross with their date values as epoch milliseconds and the
+ * keys that hold them (`dates`: Date values, `ranges`: `{ from, to }`): those become Dates.
+ */
+function revive(records, dates, ranges) {
+  if (dates.length === 0 && ranges.length === 0) return records
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]
+    for (let j = 0; j < dates.length; j++) {
+      const v = r[dates[j]]
+      if (typeof v === 'number') r[dates[j]] = new Date(v)
+    }
+    for (let j = 0; j < ranges.length; j++) {
+      const v = r[ranges[j]]
+      if (v !== null && typeof v === 'object') {
+        if (typeof v.from === 'number') v.from = new Date(v.from)
+        if (typeof v.to === 'number') v.to = new Date(v.to)
+      }
+    }
+  }
+  return records
+}
+
+/** A page's JSON text -> `{ records, totalRecords, totalPages, currentPage }`. */
+async function parsePage(text, shape) {
+  const page = await parseFair(text)
+  if (shape === 'labels') {
+    revive(page.records, page.dates, page.ranges)
+    delete page.dates
+    delete page.ranges
+  }
+  return page
+}
+
+/** One record's JSON text (a read or a write's answer) in `shape`. */
+function parseRecord(text, shape) {
+  if (shape !== 'labels') return JSON.parse(text)
+  const w = JSON.parse(text)
+  revive([w.record], w.dates, w.ranges)
+  return w.record
+}
+
+/** A pager chunk's JSON text -> its records. */
+async function parseChunk(text, shape) {
+  const c = await parseFair(text)
+  if (shape !== 'labels') return c
+  return revive(c.records, c.dates, c.ranges)
+}
+
 /** Records of a view, page by page, as an async iterable with a summary. */
 class RecordIterator {
   #start
+  #shape
   #summary = null
 
-  constructor(start) {
+  constructor(start, shape) {
     this.#start = start
+    this.#shape = shape
   }
 
   /** What the iteration saw (counts, duplicates, shortfall); null until it has started. */
@@ -61,7 +112,7 @@ class RecordIterator {
           this.#summary = pager.summary()
         }
         if (text === null) break
-        const records = await parseFair(text)
+        const records = await parseChunk(text, this.#shape)
         for (let i = 0; i < records.length; i++) yield records[i]
       }
     } finally {
@@ -96,7 +147,7 @@ function openRecords(native, a) {
       dispose()
       throw mapNative(e, signal)
     }
-  })
+  }, a.shape)
 }
 
-module.exports = { RecordIterator, openRecords, parseFair }
+module.exports = { RecordIterator, openRecords, parseFair, parsePage, parseRecord }

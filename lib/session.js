@@ -10,10 +10,10 @@ const { sealerFor } = require('./stores')
 const codes = require('./codes')
 const { KnackError, mapNative, invalid } = require('./errors')
 const { checkSignal, link } = require('./signal')
-const { sessionOptions, callArgs } = require('./options')
+const { sessionOptions, appSchemaOptions, callArgs } = require('./options')
 const { nativeOptions, nativeQuery, nativeView } = require('./native-args')
 const { storeOf, storeError, saveSession, readSession, dropExpired } = require('./saved')
-const { RecordIterator, openRecords, parseFair } = require('./records')
+const { RecordIterator, openRecords, parsePage, parseRecord } = require('./records')
 const bulk = require('./bulk')
 const files = require('./files')
 
@@ -180,6 +180,21 @@ class KnackSession {
     return { maxPayloadBytes: this.#maxPayloadBytes }
   }
 
+  /**
+   * The app's schema (objects, fields, scenes, views, timezone), from metadata cached per app
+   * for 10 minutes: `{ signal?, refresh? }`.
+   */
+  async schema(opts = {}) {
+    const a = callArgs('schema', opts)
+    return JSON.parse(await call(a.signal, (h) => this.#native.schema(a.refresh === true, h)))
+  }
+
+  /** An app's schema without logging in (its metadata is public): `{ appId, baseUrl?, signal?, refresh?, ... }`. */
+  static async schema(opts) {
+    const o = appSchemaOptions(opts)
+    return JSON.parse(await call(o.signal, (h) => NativeSession.appSchema(o.native, o.refresh, h)))
+  }
+
   async validate(opts = {}) {
     const a = callArgs('validate', opts)
     const text = await call(a.signal, (h) => this.#native.validate(h))
@@ -190,7 +205,7 @@ class KnackSession {
   async getRecords(q) {
     const a = callArgs('getRecords', q, this.#ctx())
     const text = await call(a.signal, (h) => this.#native.getRecords(nativeQuery(a), h))
-    return parseFair(text)
+    return parsePage(text, a.shape)
   }
 
   records(q) {
@@ -212,7 +227,7 @@ class KnackSession {
   async getRecord(args) {
     const a = callArgs('getRecord', args)
     const text = await call(a.signal, (h) => this.#native.getRecord(nativeView(a), a.id, h))
-    return JSON.parse(text)
+    return parseRecord(text, a.shape)
   }
 
   async createRecord(args) {
@@ -227,10 +242,10 @@ class KnackSession {
 
   /** A write, after uploading its `files` (their asset ids go into `data`). */
   async #write(a, send) {
-    if (!a.files) return JSON.parse(await call(a.signal, (h) => send(a.data, h)))
+    if (!a.files) return parseRecord(await call(a.signal, (h) => send(a.data, h)), a.shape)
     const { data, assets } = await files.uploadFiles(this.#native, a)
     try {
-      return JSON.parse(await call(a.signal, (h) => send(data, h)))
+      return parseRecord(await call(a.signal, (h) => send(data, h)), a.shape)
     } catch (e) {
       throw files.withAssets(e, assets)
     }

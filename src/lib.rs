@@ -14,7 +14,7 @@ mod upload;
 use knack_client::Pager;
 use knack_client::{CallOptions, Session, SessionConfig};
 use knack_client::{CancellationToken, Secret};
-use knack_client::{ListQuery, ViewRef};
+use knack_client::{ListQuery, ShapeSpec, ViewRef};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 pub use options::{NativeOptions, NativeQuery};
@@ -111,9 +111,26 @@ pub struct NativeView {
     pub scene: String,
     pub view: String,
     pub parent_record_id: Option<String>,
+    /// `'fields'` (default) or `'labels'`.
+    pub shape: Option<String>,
+    /// Projection of a read: field keys or labels.
+    pub fields: Option<Vec<String>>,
 }
 
 impl NativeView {
+    /// The view and the shape of its records.
+    pub(crate) fn into_parts(self) -> (ViewRef, knack_client::Result<ShapeSpec>) {
+        let spec = options::shape_spec(self.shape.as_deref(), self.fields);
+        (
+            ViewRef {
+                scene: self.scene,
+                view: self.view,
+                parent_record_id: self.parent_record_id,
+            },
+            spec,
+        )
+    }
+
     pub(crate) fn into_ref(self) -> ViewRef {
         ViewRef {
             scene: self.scene,
@@ -245,6 +262,34 @@ impl NativeSession {
         self.inner.token().expose().to_owned()
     }
 
+    /// The app's schema as JSON text (`KnackSchema`), from the app's cached metadata.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn schema<'env>(
+        &self,
+        env: &'env Env,
+        refresh: bool,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        self.spawn(env, cancel, move |s, call| async move {
+            s.schema(refresh, &call).await
+        })
+    }
+
+    /// The schema of an app without a session (its metadata needs no login).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn app_schema<'env>(
+        env: &'env Env,
+        opts: NativeOptions,
+        refresh: bool,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let config: Result<SessionConfig> = opts.to_config().map_err(to_napi);
+        let call = call_options(cancel);
+        env.spawn_future(async move {
+            config?.schema(refresh, &call).await.map_err(to_napi)
+        })
+    }
+
     #[napi(ts_return_type = "Promise<string>")]
     pub fn validate<'env>(
         &self,
@@ -306,8 +351,9 @@ impl NativeSession {
         id: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
+        let (view, spec) = target.into_parts();
         self.spawn(env, cancel, move |s, call| async move {
-            s.get_record(&target.into_ref(), &id, &call).await
+            s.get_record(&view, &id, &spec?, &call).await
         })
     }
 
@@ -320,8 +366,9 @@ impl NativeSession {
         data: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
+        let (view, spec) = target.into_parts();
         self.spawn(env, cancel, move |s, call| async move {
-            s.create_record(&target.into_ref(), &data, &call).await
+            s.create_record(&view, &data, spec?.shape, &call).await
         })
     }
 
@@ -334,8 +381,10 @@ impl NativeSession {
         data: String,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
+        let (view, spec) = target.into_parts();
         self.spawn(env, cancel, move |s, call| async move {
-            s.update_record(&target.into_ref(), &id, &data, &call).await
+            s.update_record(&view, &id, &data, spec?.shape, &call)
+                .await
         })
     }
 

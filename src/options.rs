@@ -4,7 +4,7 @@
 use knack_client::{
     AppOptions, Bound, CallPolicy, Error, PagingOptions, RetryPolicy, SessionConfig,
 };
-use knack_client::{ListQuery, ViewRef};
+use knack_client::{ListQuery, Shape, ShapeSpec, ViewRef};
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use std::time::Duration;
@@ -85,6 +85,20 @@ pub struct NativeQuery {
     pub sort_order: Option<String>,
     pub format: Option<String>,
     pub parent_record_id: Option<String>,
+    /// `'fields'` (default) or `'labels'`.
+    pub shape: Option<String>,
+    /// Projection: field keys or labels.
+    pub fields: Option<Vec<String>>,
+}
+
+/// `shape` and `fields` as the core's spec.
+pub fn shape_spec(shape: Option<&str>, fields: Option<Vec<String>>) -> Result<ShapeSpec, Error> {
+    let spec = ShapeSpec {
+        shape: Shape::parse(shape)?,
+        fields,
+    };
+    spec.check()?;
+    Ok(spec)
 }
 
 impl NativeQuery {
@@ -108,6 +122,7 @@ impl NativeQuery {
             sort_field: self.sort_field,
             sort_order: self.sort_order,
             format: self.format,
+            shape: shape_spec(self.shape.as_deref(), self.fields).map_err(crate::to_napi)?,
         })
     }
 }

@@ -11,6 +11,7 @@ mod classify;
 mod download;
 mod error;
 mod filters;
+mod input;
 mod governor;
 mod log;
 mod metadata;
@@ -50,6 +51,7 @@ pub use retry::RetryPolicy;
 pub use sealed::{is_strong_secret, KeyRing, MIN_SECRET_LEN};
 pub use secret::Secret;
 pub use session::{CallOptions, Session, SessionConfig, SessionState, UserInfo};
+pub use shape::{Shape, ShapeSpec};
 pub use store::{
     is_session_id, FileStore, MemoryStore, RedisConn, RedisStore, DEFAULT_MAX_ENTRIES,
 };

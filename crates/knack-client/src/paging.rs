@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::response::{self, RawRecord};
 use crate::session::{CallOptions, Session};
 use crate::transport::{Call, Reply};
-use crate::views::{ListQuery, PreparedQuery, MAX_ROWS_PER_PAGE};
+use crate::views::{ListQuery, PreparedQuery, Shaping, MAX_ROWS_PER_PAGE};
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use reqwest::Method;
 use std::collections::HashSet;
@@ -113,7 +113,7 @@ impl Collector {
 
     /// Keep the records not seen before, up to `max`. Returns the chunk and whether `max`
     /// has been reached.
-    fn take(&mut self, records: &[RawRecord<'_>]) -> (Chunk, bool) {
+    fn take(&mut self, records: &[RawRecord<'_>], shaping: &Shaping) -> Result<(Chunk, bool)> {
         let mut kept: Vec<&RawRecord<'_>> = Vec::with_capacity(records.len());
         let mut dups = 0;
         let mut received = self.lock().received;
@@ -134,15 +134,20 @@ impl Collector {
             reached = true;
         }
         let size: usize = kept.iter().map(|r| r.json.get().len() + 1).sum();
-        let mut json = String::with_capacity(size + 2);
-        json.push('[');
-        for (i, r) in kept.iter().enumerate() {
-            if i > 0 {
-                json.push(',');
+        let json = if shaping.shaper().is_identity() {
+            let mut json = String::with_capacity(size + 2);
+            json.push('[');
+            for (i, r) in kept.iter().enumerate() {
+                if i > 0 {
+                    json.push(',');
+                }
+                json.push_str(r.json.get());
             }
-            json.push_str(r.json.get());
-        }
-        json.push(']');
+            json.push(']');
+            json
+        } else {
+            shaping.chunk_json(kept.iter().map(|r| r.json), size)?
+        };
         let mut s = self.lock();
         s.pages += 1;
         s.received = received;
@@ -150,13 +155,13 @@ impl Collector {
         if reached {
             s.truncated = true;
         }
-        (
+        Ok((
             Chunk {
                 json,
                 count: kept.len(),
             },
             reached,
-        )
+        ))
     }
 }
 
@@ -329,7 +334,13 @@ async fn run(
                     s.total_pages = Some(p.total_pages);
                     s.total_records = Some(p.total_records);
                 }
-                let (chunk, reached) = collector.take(&p.records);
+                let (chunk, reached) = match collector.take(&p.records, &prepared.shaping) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let _ = tx.send(Err(reply.unusable(e))).await;
+                        return;
+                    }
+                };
                 (
                     p.total_pages,
                     p.total_records,
@@ -409,7 +420,13 @@ async fn run(
                 stalled = Some(why);
                 break;
             }
-            let (chunk, reached) = collector.take(&page.records);
+            let (chunk, reached) = match collector.take(&page.records, &prepared.shaping) {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = tx.send(Err(reply.unusable(e))).await;
+                    return;
+                }
+            };
             drop(page);
             drop(reply);
             if tx.send(Ok(chunk)).await.is_err() {

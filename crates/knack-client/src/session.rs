@@ -32,6 +32,26 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
+    /// The app's schema without a session (the metadata needs no login): JSON text
+    /// (`KnackSchema`), from the same cache sessions of the app use.
+    pub async fn schema(&self, refresh: bool, opts: &CallOptions) -> Result<String> {
+        if opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+            return Err(Error::aborted());
+        }
+        let app = App::shared(&self.base_url, &self.app_id, &self.app)?;
+        let progress = Arc::new(Progress::default());
+        guard(
+            async {
+                let s = crate::metadata::schema(&app, &self.policy, &progress, refresh).await?;
+                Ok(s.to_js_json())
+            },
+            opts.cancel.as_ref(),
+            self.policy.deadline,
+            &progress,
+        )
+        .await
+    }
+
     /// Check the app id and base URL (`None`: `KNACK_API_URL`, else Knack's own API).
     pub fn new(app_id: &str, base_url: Option<&str>) -> Result<Self> {
         validate::app_id(app_id)?;
@@ -400,6 +420,16 @@ impl Session {
     }
 
     /// `GET /session/token`: ask Knack whether the token is still good and who it is.
+    /// The app's schema as JSON text (`KnackSchema`), from the app's cached metadata;
+    /// `refresh` fetches it again.
+    pub async fn schema(&self, refresh: bool, opts: &CallOptions) -> Result<String> {
+        self.run(opts, |progress| async move {
+            let s = crate::metadata::schema(&self.app, &self.policy, &progress, refresh).await?;
+            Ok(s.to_js_json())
+        })
+        .await
+    }
+
     /// Returns the user as JSON text (`{id, email, status, accountStatus, approvalStatus,
     /// profileKeys, values}`).
     pub async fn validate(&self, opts: &CallOptions) -> Result<String> {

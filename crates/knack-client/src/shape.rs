@@ -39,7 +39,7 @@ impl Shape {
 }
 
 /// What the caller asked for: the shape and the projection (field keys or labels).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShapeSpec {
     pub shape: Shape,
     pub fields: Option<Vec<String>>,
@@ -172,6 +172,8 @@ pub struct Shaper {
     plans: HashMap<String, Plan>,
     /// Label keys the view's own fields hold (an extra field must not take one).
     view_keys: HashSet<String>,
+    /// The view's fields in view order (labels records list each, `null` when empty).
+    order: Vec<String>,
     zone: AppZone,
 }
 
@@ -189,6 +191,7 @@ impl Shaper {
             keep: None,
             plans: HashMap::new(),
             view_keys: HashSet::new(),
+            order: Vec::new(),
             zone: AppZone::utc(),
         }
     }
@@ -207,11 +210,13 @@ impl Shaper {
         let v = schema.view(scene, view);
         let mut plans = HashMap::new();
         let mut view_keys = HashSet::new();
+        let mut order = Vec::new();
         if let Some(v) = v {
             for (key, label) in &v.labels {
                 if let Some(f) = schema.field(key) {
                     view_keys.insert(label.clone());
                     plans.insert(key.clone(), plan(f, label.clone()));
+                    order.push(key.clone());
                 }
             }
         }
@@ -230,6 +235,7 @@ impl Shaper {
             keep,
             plans,
             view_keys,
+            order,
             zone: schema.zone.clone(),
         })
     }
@@ -279,12 +285,11 @@ impl Shaper {
         let entries = entries(record)?;
         let kept = |base: &str| self.keep.as_ref().is_none_or(|k| k.contains(base));
         out.push('{');
-        let mut first = true;
-        let mut sep = |out: &mut String| {
-            if !first {
+        // A comma before every entry but the first (no JSON value ends in '{').
+        let sep = |out: &mut String| {
+            if !out.ends_with('{') {
                 out.push(',');
             }
-            first = false;
         };
         if let Some((_, id)) = entries.iter().find(|(k, _)| k == "id") {
             sep(out);
@@ -309,6 +314,33 @@ impl Shaper {
             Shape::Labels => {
                 let lookup: HashMap<&str, &RawValue> =
                     entries.iter().map(|(k, v)| (k.as_ref(), *v)).collect();
+                // The raw value of a field; with format=raw Knack may also put raw values
+                // under the plain key.
+                let raw_of = |base: &str| -> Option<&RawValue> {
+                    let raw_key = format!("{base}_raw");
+                    lookup.get(raw_key.as_str()).or_else(|| lookup.get(base)).copied()
+                };
+                let mut emit = |out: &mut String, p: &Plan, raw: Option<&RawValue>| {
+                    sep(out);
+                    out.push_str(&p.key_json);
+                    out.push(':');
+                    convert(p.conv, raw, &self.zone, out);
+                    let set = match p.conv {
+                        Conv::Date => &mut found.dates,
+                        Conv::DateRange => &mut found.ranges,
+                        _ => return,
+                    };
+                    if !set.contains(&p.label_key) {
+                        set.insert(p.label_key.clone());
+                    }
+                };
+                // The view's fields, in view order, each present (empty ones null).
+                for key in &self.order {
+                    if kept(key) {
+                        emit(out, &self.plans[key], raw_of(key));
+                    }
+                }
+                // Then what else the record holds.
                 let mut done: HashSet<&str> = HashSet::new();
                 let mut used: HashSet<String> = HashSet::new();
                 for (k, v) in &entries {
@@ -326,48 +358,23 @@ impl Shaper {
                         }
                         continue;
                     }
-                    if !kept(base) || !done.insert(base) {
+                    if self.plans.contains_key(base) || !kept(base) || !done.insert(base) {
                         continue;
                     }
-                    let raw_key = format!("{base}_raw");
-                    // The raw twin; with format=raw Knack may also put raw values under the
-                    // plain key.
-                    let raw = lookup.get(raw_key.as_str()).or_else(|| lookup.get(base)).copied();
-                    let extra;
-                    let p = match self.plans.get(base) {
-                        Some(p) => p,
-                        None => match schema.and_then(|s| s.field(base)) {
-                            Some(f) => {
-                                extra = self.extra_plan(f, &used);
-                                &extra
-                            }
-                            None => {
-                                // Unknown to the schema: its key and raw value, unchanged.
-                                sep(out);
-                                push_json_str(out, base);
-                                out.push(':');
-                                out.push_str(raw.map_or("null", |r| r.get()));
-                                continue;
-                            }
-                        },
-                    };
-                    used.insert(p.label_key.clone());
-                    sep(out);
-                    out.push_str(&p.key_json);
-                    out.push(':');
-                    convert(p.conv, raw, &self.zone, out);
-                    match p.conv {
-                        Conv::Date => {
-                            if !found.dates.contains(&p.label_key) {
-                                found.dates.insert(p.label_key.clone());
-                            }
+                    let raw = raw_of(base);
+                    match schema.and_then(|s| s.field(base)) {
+                        Some(f) => {
+                            let p = self.extra_plan(f, &used);
+                            used.insert(p.label_key.clone());
+                            emit(out, &p, raw);
                         }
-                        Conv::DateRange => {
-                            if !found.ranges.contains(&p.label_key) {
-                                found.ranges.insert(p.label_key.clone());
-                            }
+                        None => {
+                            // Unknown to the schema: its key and raw value, unchanged.
+                            sep(out);
+                            push_json_str(out, base);
+                            out.push(':');
+                            out.push_str(raw.map_or("null", |r| r.get()));
                         }
-                        _ => {}
                     }
                 }
             }

@@ -7,10 +7,14 @@ use crate::outcome::Outcome;
 use crate::response;
 use crate::session::{CallOptions, Session};
 use crate::transport::{Call, Progress};
+use crate::metadata;
+use crate::schema::Schema;
+use crate::shape::{Found, Shape, ShapeSpec, Shaper};
 use crate::validate;
 use bytes::Bytes;
 use reqwest::Method;
 use serde_json::value::RawValue;
+use std::sync::Arc;
 
 /// Knack's largest page.
 pub const MAX_ROWS_PER_PAGE: u32 = 1000;
@@ -89,6 +93,8 @@ pub struct ListQuery {
     pub sort_field: Option<String>,
     pub sort_order: Option<String>,
     pub format: Option<String>,
+    /// The keys and values records come back with (`shape`, `fields`).
+    pub shape: ShapeSpec,
 }
 
 /// A checked list query, with the query string minus `page` (paging adds it).
@@ -99,6 +105,134 @@ pub struct PreparedQuery {
     pub params: Vec<String>,
     /// The `{slug}_id` parameter still to be added (`resolve`).
     parent: ParentParam,
+    view: ViewRef,
+    spec: ShapeSpec,
+    /// How records are reshaped (`resolve`).
+    pub shaping: Shaping,
+}
+
+/// A resolved `ShapeSpec` with the schema it was resolved against.
+#[derive(Debug, Clone)]
+pub struct Shaping {
+    shaper: Shaper,
+    schema: Option<Arc<Schema>>,
+}
+
+impl Default for Shaping {
+    fn default() -> Self {
+        Shaping {
+            shaper: Shaper::identity(),
+            schema: None,
+        }
+    }
+}
+
+impl Shaping {
+    /// Resolve `spec` for `view`: the identity needs nothing; labels and projections read
+    /// the app's schema (cached; fetched again if a named field key is unknown to it).
+    pub async fn resolve(
+        spec: &ShapeSpec,
+        view: &ViewRef,
+        session: &Session,
+        progress: &Progress,
+    ) -> Result<Shaping> {
+        if !spec.needs_schema() {
+            return Ok(Shaping::default());
+        }
+        let keys: Vec<&str> = spec
+            .fields
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|k| validate::is_field_key_str(k))
+            .collect();
+        let schema =
+            metadata::schema_knowing(session.app(), session.policy(), progress, &keys).await?;
+        let shaper = Shaper::resolve(spec, &schema, &view.scene, &view.view)
+            .map_err(|e| e.with_outcome(Outcome::NotSent))?;
+        Ok(Shaping {
+            shaper,
+            schema: Some(schema),
+        })
+    }
+
+    pub fn is_labels(&self) -> bool {
+        self.shaper.shape() == Shape::Labels
+    }
+
+    pub fn shaper(&self) -> &Shaper {
+        &self.shaper
+    }
+
+    pub fn schema(&self) -> Option<&Schema> {
+        self.schema.as_deref()
+    }
+
+    /// A page for JS: `{"records":[...],"totalRecords",...}` (+ `"dates"`, `"ranges"` for labels).
+    pub fn page_json(&self, page: &response::ListPage<'_>) -> Result<String> {
+        if self.shaper.is_identity() {
+            return Ok(page.to_js_json());
+        }
+        let mut out = String::with_capacity(page.records.len() * 256 + 128);
+        out.push_str("{\"records\":");
+        let mut found = Found::default();
+        self.shaper.push_records(
+            page.records.iter().map(|r| r.json),
+            self.schema(),
+            &mut out,
+            &mut found,
+        )?;
+        out.push_str(&format!(
+            ",\"totalRecords\":{},\"totalPages\":{},\"currentPage\":{}",
+            page.total_records, page.total_pages, page.current_page
+        ));
+        if self.is_labels() {
+            found.push_json(&mut out);
+        }
+        out.push('}');
+        Ok(out)
+    }
+
+    /// Records of a pager's chunk: `[...]`, or for labels `{"records":[...],"dates",...}`.
+    pub fn chunk_json<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a RawValue>,
+        size_hint: usize,
+    ) -> Result<String> {
+        let mut out = String::with_capacity(size_hint + 64);
+        let mut found = Found::default();
+        if self.is_labels() {
+            out.push_str("{\"records\":");
+        }
+        self.shaper
+            .push_records(records, self.schema(), &mut out, &mut found)?;
+        if self.is_labels() {
+            found.push_json(&mut out);
+            out.push('}');
+        }
+        Ok(out)
+    }
+
+    /// One record: as given, projected, or for labels `{"record":{...},"dates",...}`.
+    pub fn record_json(&self, record: &str) -> Result<String> {
+        if self.shaper.is_identity() {
+            return Ok(record.to_owned());
+        }
+        let raw: &RawValue = serde_json::from_str(record)
+            .map_err(|_| Error::bad_response("Knack's answer is not a record object"))?;
+        let mut out = String::with_capacity(record.len() + 64);
+        let mut found = Found::default();
+        if self.is_labels() {
+            out.push_str("{\"record\":");
+        }
+        self.shaper
+            .push_record(raw, self.schema(), &mut out, &mut found)?;
+        if self.is_labels() {
+            found.push_json(&mut out);
+            out.push('}');
+        }
+        Ok(out)
+    }
 }
 
 impl ListQuery {
@@ -133,6 +267,15 @@ impl ListQuery {
             }
             Some(_) => return Err(Error::invalid("sortOrder must be \"asc\" or \"desc\"")),
         }
+        self.shape.check()?;
+        if self.shape.shape == Shape::Labels {
+            if self.format.is_some() {
+                return Err(Error::invalid(
+                    "format cannot be combined with shape: 'labels' (labels are built from raw values)",
+                ));
+            }
+            params.push("format=raw".to_owned());
+        }
         match self.format.as_deref() {
             None => {}
             Some(f @ ("raw" | "html" | "both")) => params.push(format!("format={f}")),
@@ -153,17 +296,22 @@ impl ListQuery {
             path: self.view.records_path(),
             params,
             parent,
+            view: self.view.clone(),
+            spec: self.shape.clone(),
+            shaping: Shaping::default(),
         })
     }
 }
 
 impl PreparedQuery {
-    /// Resolve the parent scene's slug (from cached metadata) into a `{slug}_id` parameter.
+    /// Resolve the parent scene's slug (from cached metadata) into a `{slug}_id` parameter,
+    /// and the records' shape against the app's schema.
     pub async fn resolve(&mut self, session: &Session, progress: &Progress) -> Result<()> {
         let parent = std::mem::replace(&mut self.parent, ParentParam::None);
         if let Some(p) = resolve_parent(parent, session, progress).await? {
             self.params.push(p);
         }
+        self.shaping = Shaping::resolve(&self.spec, &self.view, session, progress).await?;
         Ok(())
     }
 
@@ -177,6 +325,13 @@ impl PreparedQuery {
         }
         q
     }
+}
+
+fn push_param(query: &mut String, p: &str) {
+    if !query.is_empty() {
+        query.push('&');
+    }
+    query.push_str(p);
 }
 
 /// `{slug}_id=<id>`, looking the slug up in the app's cached metadata when needed.
@@ -221,18 +376,29 @@ impl Session {
             call.query = prepared.query_for_page(query.page);
             let reply = self.send(call, &progress).await?;
             let page = response::list_page(&reply.body).map_err(|e| reply.unusable(e))?;
-            Ok(page.to_js_json())
+            prepared.shaping.page_json(&page).map_err(|e| reply.unusable(e))
         })
         .await
     }
 
-    /// One record by id, as JSON text.
-    pub async fn get_record(&self, view: &ViewRef, id: &str, opts: &CallOptions) -> Result<String> {
+    /// One record by id, as JSON text (reshaped by `spec`, see [`Shaping::record_json`]).
+    pub async fn get_record(
+        &self,
+        view: &ViewRef,
+        id: &str,
+        spec: &ShapeSpec,
+        opts: &CallOptions,
+    ) -> Result<String> {
         view.check()?;
         validate::record_id("id", id)?;
+        spec.check()?;
         self.run(opts, |progress| async move {
+            let shaping = Shaping::resolve(spec, view, self, &progress).await?;
             let mut call = Call::new(Method::GET, view.record_path(id));
             call.query = view.record_query(self, &progress).await?;
+            if shaping.is_labels() {
+                push_param(&mut call.query, "format=raw");
+            }
             let reply = self.send(call, &progress).await?;
             let (got, json) =
                 response::single_record(&reply.body).map_err(|e| reply.unusable(e))?;
@@ -241,9 +407,48 @@ impl Session {
                     "Knack answered with another record than the one asked for",
                 )));
             }
-            Ok(json)
+            shaping.record_json(&json).map_err(|e| reply.unusable(e))
         })
         .await
+    }
+
+    /// The body of a write in `shape`: the caller's JSON text (fields), or labels turned
+    /// into field keys and Knack's inputs; with the shaping of the answer.
+    async fn write_body(
+        &self,
+        view: &ViewRef,
+        data: &str,
+        shape: Shape,
+        progress: &Progress,
+    ) -> Result<(Bytes, Shaping)> {
+        if shape == Shape::Fields {
+            return Ok((data_body(data)?, Shaping::default()));
+        }
+        let spec = ShapeSpec {
+            shape,
+            fields: None,
+        };
+        let schema = metadata::schema(self.app(), self.policy(), progress, false).await?;
+        let shaper = Shaper::resolve(&spec, &schema, &view.scene, &view.view)
+            .and_then(|shaper| {
+                let text = crate::input::labels_to_fields(
+                    data,
+                    &shaper,
+                    &schema,
+                    &view.scene,
+                    &view.view,
+                )?;
+                Ok((shaper, text))
+            })
+            .map_err(|e| e.with_outcome(Outcome::NotSent));
+        let (shaper, text) = shaper?;
+        Ok((
+            Bytes::from(text),
+            Shaping {
+                shaper,
+                schema: Some(schema),
+            },
+        ))
     }
 
     /// Create a record through a form view. Never retried unless Knack certainly did not
@@ -252,17 +457,21 @@ impl Session {
         &self,
         view: &ViewRef,
         data: &str,
+        shape: Shape,
         opts: &CallOptions,
     ) -> Result<String> {
         view.check()?;
-        let body = data_body(data)?;
+        if shape == Shape::Fields {
+            data_body(data)?;
+        }
         self.run(opts, |progress| async move {
+            let (body, shaping) = self.write_body(view, data, shape, &progress).await?;
             let mut call = Call::new(Method::POST, view.records_path());
             call.query = view.record_query(self, &progress).await?;
             call.body = Some(body);
             let reply = self.send(call, &progress).await?;
             let (_, json) = response::single_record(&reply.body).map_err(|e| reply.unusable(e))?;
-            Ok(json)
+            shaping.record_json(&json).map_err(|e| reply.unusable(e))
         })
         .await
         .map_err(Error::for_write)
@@ -274,12 +483,16 @@ impl Session {
         view: &ViewRef,
         id: &str,
         data: &str,
+        shape: Shape,
         opts: &CallOptions,
     ) -> Result<String> {
         view.check()?;
         validate::record_id("id", id)?;
-        let body = data_body(data)?;
+        if shape == Shape::Fields {
+            data_body(data)?;
+        }
         self.run(opts, |progress| async move {
+            let (body, shaping) = self.write_body(view, data, shape, &progress).await?;
             let mut call = Call::new(Method::PUT, view.record_path(id));
             call.query = view.record_query(self, &progress).await?;
             call.body = Some(body);
@@ -291,7 +504,7 @@ impl Session {
                     "Knack answered with another record than the one updated",
                 )));
             }
-            Ok(json)
+            shaping.record_json(&json).map_err(|e| reply.unusable(e))
         })
         .await
         .map_err(Error::for_write)
