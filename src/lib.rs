@@ -285,9 +285,7 @@ impl NativeSession {
     ) -> Result<PromiseRaw<'env, String>> {
         let config: Result<SessionConfig> = opts.to_config().map_err(to_napi);
         let call = call_options(cancel);
-        env.spawn_future(async move {
-            config?.schema(refresh, &call).await.map_err(to_napi)
-        })
+        env.spawn_future(async move { config?.schema(refresh, &call).await.map_err(to_napi) })
     }
 
     #[napi(ts_return_type = "Promise<string>")]
@@ -383,8 +381,7 @@ impl NativeSession {
     ) -> Result<PromiseRaw<'env, String>> {
         let (view, spec) = target.into_parts();
         self.spawn(env, cancel, move |s, call| async move {
-            s.update_record(&view, &id, &data, spec?.shape, &call)
-                .await
+            s.update_record(&view, &id, &data, spec?.shape, &call).await
         })
     }
 

@@ -117,7 +117,12 @@ fn date_of(v: &Value) -> Option<std::result::Result<i64, ()>> {
         return None;
     }
     let d = m.get("$date")?;
-    Some(d.as_f64().filter(|f| f.is_finite()).map(|f| f as i64).ok_or(()))
+    Some(
+        d.as_f64()
+            .filter(|f| f.is_finite())
+            .map(|f| f as i64)
+            .ok_or(()),
+    )
 }
 
 /// Append Knack's input for `f` from the caller's value.
@@ -139,9 +144,8 @@ fn encode(f: &Field, name: &str, raw: &RawValue, zone: &AppZone, out: &mut Strin
     }
     let v: Value = serde_json::from_str(text)
         .map_err(|e| Error::invalid(format!("{what}: not valid JSON: {e}")))?;
-    let wrong = |expected: &str| {
-        Error::invalid(format!("{what} must be {expected}, got {}", kind_of(&v)))
-    };
+    let wrong =
+        |expected: &str| Error::invalid(format!("{what} must be {expected}, got {}", kind_of(&v)));
     match f.kind.as_str() {
         "number" | "currency" | "rating" => {
             if !v.is_number() {
@@ -183,7 +187,11 @@ fn encode(f: &Field, name: &str, raw: &RawValue, zone: &AppZone, out: &mut Strin
         }
         "email" | "link" => {
             let s = v.as_str().ok_or_else(|| wrong("a string"))?;
-            out.push_str(if f.kind == "email" { "{\"email\":" } else { "{\"url\":" });
+            out.push_str(if f.kind == "email" {
+                "{\"email\":"
+            } else {
+                "{\"url\":"
+            });
             push_json_str(out, s);
             out.push('}');
         }
@@ -263,7 +271,11 @@ fn encode_date(
             None => return Err("a Date"),
         };
         let w = zone.to_wall(ms).ok_or("a Date within Knack's range")?;
-        let date = match f.format_str("date_format").map(str::to_ascii_lowercase).as_deref() {
+        let date = match f
+            .format_str("date_format")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("dd/mm/yyyy") => format!("{:02}/{:02}/{:04}", w.day, w.month, w.year),
             _ => format!("{:02}/{:02}/{:04}", w.month, w.day, w.year),
         };
@@ -349,7 +361,11 @@ mod tests {
                 "Multiple Choice":"Pepperoni","field_7":null}"#,
         );
         let e = out.unwrap_err();
-        assert!(e.message.contains("names field_7 (Short Text) twice"), "{}", e.message);
+        assert!(
+            e.message.contains("names field_7 (Short Text) twice"),
+            "{}",
+            e.message
+        );
         let out = write(
             r#"{"Short Text":"hi","Number":12.5,"Yes/No":true,"Email":"a@b.co","Link":"https://x.y/",
                 "customer":["5ea46ad2b6ce4b0015000ae8",{"id":"5ea46ad2b6ce4b0015000ae9"}],

@@ -11,8 +11,8 @@ mod classify;
 mod download;
 mod error;
 mod filters;
-mod input;
 mod governor;
+mod input;
 mod log;
 mod metadata;
 mod outcome;
@@ -28,8 +28,8 @@ mod secret;
 mod session;
 mod shape;
 mod store;
-mod tls;
 mod timezone;
+mod tls;
 mod token;
 mod transport;
 mod upload;
@@ -67,8 +67,8 @@ pub use views::{ListQuery, ViewRef};
 #[doc(hidden)]
 pub mod internals {
     pub use crate::app::App;
-    pub use crate::schema::Schema;
     pub use crate::classify::{classify, Ending, Facts, Next, Verdict, Wait};
+    pub use crate::schema::Schema;
     pub use crate::sealed::seal_bytes;
     pub use crate::transport::{request_url, send, Call, Progress, Reply};
 

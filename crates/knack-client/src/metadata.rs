@@ -4,9 +4,9 @@
 //! that arrive while it is being fetched wait for that one request (single-flight).
 
 use crate::app::App;
-use crate::schema::Schema;
 use crate::error::{Error, ErrorCode, Result};
 use crate::outcome::Outcome;
+use crate::schema::Schema;
 use crate::transport::{self, Call, CallPolicy, Progress};
 use reqwest::Method;
 use std::sync::Arc;
@@ -62,17 +62,19 @@ pub async fn scene_slug(
     policy: &CallPolicy,
     progress: &Progress,
 ) -> Result<String> {
-    lookup(app, policy, progress, |m| m.slug(scene_key).map(str::to_owned))
-        .await?
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::NotFound,
-                format!(
-                    "{scene_key} is not a scene of this application (no page slug in its metadata)"
-                ),
-            )
-        })
-        .map_err(|e| e.with_outcome(Outcome::NotSent))
+    lookup(app, policy, progress, |m| {
+        m.slug(scene_key).map(str::to_owned)
+    })
+    .await?
+    .ok_or_else(|| {
+        Error::new(
+            ErrorCode::NotFound,
+            format!(
+                "{scene_key} is not a scene of this application (no page slug in its metadata)"
+            ),
+        )
+    })
+    .map_err(|e| e.with_outcome(Outcome::NotSent))
 }
 
 /// The Knack type of a field (`file`, `image`, ...), from cached metadata; `None` when the
@@ -114,7 +116,8 @@ pub async fn schema_knowing(
 ) -> Result<Arc<Schema>> {
     schema_where(app, policy, progress, |m| {
         m.fetched.elapsed() < SCHEMA_TTL
-            && (m.fetched.elapsed() < REFRESH_AFTER || field_keys.iter().all(|k| m.field(k).is_some()))
+            && (m.fetched.elapsed() < REFRESH_AFTER
+                || field_keys.iter().all(|k| m.field(k).is_some()))
     })
     .await
 }

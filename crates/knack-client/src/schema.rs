@@ -102,7 +102,8 @@ pub fn label_keys<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Vec<(Strin
     fields
         .iter()
         .map(|f| {
-            let plain = f.label != "id" && owner.get(f.label.as_str()).map(|o| &o.key) == Some(&f.key);
+            let plain =
+                f.label != "id" && owner.get(f.label.as_str()).map(|o| &o.key) == Some(&f.key);
             let key = if plain {
                 f.label.clone()
             } else {
@@ -199,8 +200,8 @@ impl Schema {
                 "Knack's application metadata is not as expected: {why}"
             ))
         };
-        let v: Value = serde_json::from_str(crate::response::utf8(body)?)
-            .map_err(|e| bad(e.to_string()))?;
+        let v: Value =
+            serde_json::from_str(crate::response::utf8(body)?).map_err(|e| bad(e.to_string()))?;
         let app = v
             .get("application")
             .filter(|a| a.is_object())
@@ -227,9 +228,7 @@ impl Schema {
                         Some(Value::Object(m)) => Some(m.clone()),
                         _ => None,
                     };
-                    let relationship = f
-                        .get("relationship")
-                        .and_then(|r| str_of(r, "object"));
+                    let relationship = f.get("relationship").and_then(|r| str_of(r, "object"));
                     fields.push(Field {
                         label: str_of(f, "name").unwrap_or_else(|| key.clone()),
                         kind: str_of(f, "type").unwrap_or_else(|| "unknown".into()),
@@ -289,7 +288,9 @@ impl Schema {
             });
         }
         let settings = app.get("settings");
-        let tz_name = settings.and_then(|s| s.get("timezone")).and_then(Value::as_str);
+        let tz_name = settings
+            .and_then(|s| s.get("timezone"))
+            .and_then(Value::as_str);
         let tz_offset = settings
             .and_then(|s| s.get("timezone_offset"))
             .and_then(|o| match o {
@@ -460,8 +461,14 @@ mod tests {
             "scenes":[{"key":"scene_1","slug":"home","views":[{"key":"view_1","type":"table","source":{"object":"object_1"},"fields":["field_1","field_2","field_9"]}]}]}}"#;
         let s = Schema::parse(body).unwrap();
         assert_eq!(s.zone.iana.as_deref(), Some("America/Chicago"));
-        assert_eq!(s.field("field_2").unwrap().format_str("date_format"), Some("mm/dd/yyyy"));
-        assert_eq!(s.field("field_3").unwrap().relationship.as_deref(), Some("object_2"));
+        assert_eq!(
+            s.field("field_2").unwrap().format_str("date_format"),
+            Some("mm/dd/yyyy")
+        );
+        assert_eq!(
+            s.field("field_3").unwrap().relationship.as_deref(),
+            Some("object_2")
+        );
         let v = s.view("home", "view_1").unwrap();
         assert_eq!(v.object.as_deref(), Some("object_1"));
         assert_eq!(v.fields, vec!["field_1", "field_2", "field_9"]);
@@ -470,13 +477,24 @@ mod tests {
         let js: Value = serde_json::from_str(&s.to_js_json()).unwrap();
         assert_eq!(js["timezone"]["iana"], "America/Chicago");
         assert_eq!(js["scenes"][0]["views"][0]["labels"]["field_1"], "Subject");
-        assert_eq!(js["objects"][0]["fields"][2]["relationship"]["object"], "object_2");
+        assert_eq!(
+            js["objects"][0]["fields"][2]["relationship"]["object"],
+            "object_2"
+        );
     }
 
     #[test]
     fn refuses_metadata_without_an_application() {
-        for body in [&b"[]"[..], b"{}", b"{\"application\":{\"objects\":3}}", b"nope"] {
-            assert_eq!(Schema::parse(body).unwrap_err().code(), "KNACK_BAD_RESPONSE");
+        for body in [
+            &b"[]"[..],
+            b"{}",
+            b"{\"application\":{\"objects\":3}}",
+            b"nope",
+        ] {
+            assert_eq!(
+                Schema::parse(body).unwrap_err().code(),
+                "KNACK_BAD_RESPONSE"
+            );
         }
         assert!(Schema::parse(br#"{"application":{}}"#).is_ok());
     }

@@ -243,11 +243,12 @@ impl Shaper {
     /// The plan of a field the view's metadata did not list: its label, or
     /// `"<label> (field_N)"` when a field of the view or an earlier extra holds the label.
     fn extra_plan(&self, f: &Field, used: &HashSet<String>) -> Plan {
-        let label = if f.label == "id" || self.view_keys.contains(&f.label) || used.contains(&f.label) {
-            format!("{} ({})", f.label, f.key)
-        } else {
-            f.label.clone()
-        };
+        let label =
+            if f.label == "id" || self.view_keys.contains(&f.label) || used.contains(&f.label) {
+                format!("{} ({})", f.label, f.key)
+            } else {
+                f.label.clone()
+            };
         plan(f, label)
     }
 
@@ -318,7 +319,10 @@ impl Shaper {
                 // under the plain key.
                 let raw_of = |base: &str| -> Option<&RawValue> {
                     let raw_key = format!("{base}_raw");
-                    lookup.get(raw_key.as_str()).or_else(|| lookup.get(base)).copied()
+                    lookup
+                        .get(raw_key.as_str())
+                        .or_else(|| lookup.get(base))
+                        .copied()
                 };
                 let mut emit = |out: &mut String, p: &Plan, raw: Option<&RawValue>| {
                     sep(out);
@@ -490,7 +494,10 @@ fn entries(record: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>> {
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a record object")
         }
-        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<Self::Value, A::Error> {
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
             let mut out = Vec::with_capacity(m.size_hint().unwrap_or(16));
             while let Some(k) = m.next_key::<Cow<'de, str>>()? {
                 let v: &'de RawValue = m.next_value()?;
@@ -515,14 +522,19 @@ fn number_text(raw: &RawValue, out: &mut String) -> bool {
             let Ok(s) = serde_json::from_str::<Cow<'_, str>>(t) else {
                 return false;
             };
-            let cleaned: String = s.chars().filter(|c| !matches!(c, ',' | ' ' | '$')).collect();
+            let cleaned: String = s
+                .chars()
+                .filter(|c| !matches!(c, ',' | ' ' | '$'))
+                .collect();
             if cleaned.is_empty() {
                 out.push_str("null");
                 return true;
             }
             match cleaned.parse::<f64>() {
                 Ok(n) if n.is_finite() => {
-                    out.push_str(&serde_json::Number::from_f64(n).map_or("null".into(), |n| n.to_string()));
+                    out.push_str(
+                        &serde_json::Number::from_f64(n).map_or("null".into(), |n| n.to_string()),
+                    );
                     true
                 }
                 _ => false,
@@ -556,7 +568,9 @@ fn wall_ms(v: &Value) -> Option<i64> {
     if let Some(ap) = v.get("am_pm").and_then(Value::as_str) {
         h = h % 12 + if ap.eq_ignore_ascii_case("pm") { 12 } else { 0 };
     }
-    let dt = jiff::civil::DateTime::new(y, m, d, i8::try_from(h).ok()?, i8::try_from(mi).ok()?, 0, 0).ok()?;
+    let dt =
+        jiff::civil::DateTime::new(y, m, d, i8::try_from(h).ok()?, i8::try_from(mi).ok()?, 0, 0)
+            .ok()?;
     let ts = jiff::tz::TimeZone::UTC.to_timestamp(dt).ok()?;
     Some(ts.as_millisecond())
 }
@@ -686,8 +700,11 @@ mod tests {
     use super::*;
 
     fn schema() -> Schema {
-        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/field-types-metadata.json"))
-            .expect("metadata fixture");
+        let body = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/field-types-metadata.json"
+        ))
+        .expect("metadata fixture");
         Schema::parse(&body).expect("schema")
     }
 
@@ -711,31 +728,54 @@ mod tests {
         assert_eq!(conv(Conv::Number, Some("\"\""), &z), "null");
         assert_eq!(conv(Conv::Number, Some("\"n/a\""), &z), "\"n/a\"");
         assert_eq!(conv(Conv::Number, None, &z), "null");
-        assert_eq!(conv(Conv::Number, Some("12345678901234567890"), &z), "12345678901234567890");
+        assert_eq!(
+            conv(Conv::Number, Some("12345678901234567890"), &z),
+            "12345678901234567890"
+        );
         assert_eq!(conv(Conv::Bool, Some("true"), &z), "true");
         assert_eq!(conv(Conv::Bool, None, &z), "null");
         assert_eq!(conv(Conv::Raw, Some("\"hello\""), &z), "\"hello\"");
-        assert_eq!(conv(Conv::Raw, Some(r#"{"first":"A"}"#), &z), r#"{"first":"A"}"#);
+        assert_eq!(
+            conv(Conv::Raw, Some(r#"{"first":"A"}"#), &z),
+            r#"{"first":"A"}"#
+        );
     }
 
     #[test]
     fn connections_emails_links_assets_and_choices_convert() {
         let z = AppZone::utc();
         assert_eq!(
-            conv(Conv::Connection, Some(r#"[{"id":"5ea46ad2b6ce4b0015000ae8","identifier":"Johnny C"}]"#), &z),
+            conv(
+                Conv::Connection,
+                Some(r#"[{"id":"5ea46ad2b6ce4b0015000ae8","identifier":"Johnny C"}]"#),
+                &z
+            ),
             r#"[{"id":"5ea46ad2b6ce4b0015000ae8","identifier":"Johnny C"}]"#
         );
         assert_eq!(
-            conv(Conv::Connection, Some(r#"[{"id":"595e42bcefac9a4f1a2797b3"}]"#), &z),
+            conv(
+                Conv::Connection,
+                Some(r#"[{"id":"595e42bcefac9a4f1a2797b3"}]"#),
+                &z
+            ),
             r#"[{"id":"595e42bcefac9a4f1a2797b3","identifier":""}]"#
         );
         assert_eq!(conv(Conv::Connection, Some("[]"), &z), "[]");
         assert_eq!(conv(Conv::Connection, None, &z), "[]");
         assert_eq!(conv(Conv::List, None, &z), "[]");
-        assert_eq!(conv(Conv::Email, Some(r#"{"email":"a@b.c","label":""}"#), &z), "\"a@b.c\"");
-        assert_eq!(conv(Conv::Link, Some(r#"{"url":"https://x.y/"}"#), &z), "\"https://x.y/\"");
+        assert_eq!(
+            conv(Conv::Email, Some(r#"{"email":"a@b.c","label":""}"#), &z),
+            "\"a@b.c\""
+        );
+        assert_eq!(
+            conv(Conv::Link, Some(r#"{"url":"https://x.y/"}"#), &z),
+            "\"https://x.y/\""
+        );
         assert_eq!(conv(Conv::Asset, Some("null"), &z), "null");
-        assert_eq!(conv(Conv::Asset, Some("\"google.com\""), &z), "\"google.com\"");
+        assert_eq!(
+            conv(Conv::Asset, Some("\"google.com\""), &z),
+            "\"google.com\""
+        );
         assert_eq!(conv(Conv::Choice, Some("[null]"), &z), "[]");
         assert_eq!(conv(Conv::Choice, Some(r#"["A","B"]"#), &z), r#"["A","B"]"#);
         assert_eq!(conv(Conv::Choice, Some("null"), &z), "null");
@@ -764,7 +804,10 @@ mod tests {
             r#"{"from":1568236440000,"to":1568240040000}"#
         );
         let open = r#"{"unix_timestamp":1568218440000}"#;
-        assert_eq!(conv(Conv::DateRange, Some(open), &z), r#"{"from":1568236440000,"to":null}"#);
+        assert_eq!(
+            conv(Conv::DateRange, Some(open), &z),
+            r#"{"from":1568236440000,"to":null}"#
+        );
         let time = r#"{"date":"01/01/2012","hours":"04","minutes":"14","am_pm":"PM","unix_timestamp":1325434440000,"time":974}"#;
         assert_eq!(conv(Conv::Time, Some(time), &z), "\"16:14\"");
     }
@@ -794,16 +837,26 @@ mod tests {
             fields: Some(vec!["field_7".into(), "Number".into()]),
         };
         let sh = Shaper::resolve(&spec, &s, &scene.key, &view.key).unwrap();
-        let rec = raw(r#"{"id":"a1","field_7":"x","field_7_raw":"x","field_10":1,"field_10_raw":1,"field_11":2,"field_11_raw":2}"#);
+        let rec = raw(
+            r#"{"id":"a1","field_7":"x","field_7_raw":"x","field_10":1,"field_10_raw":1,"field_11":2,"field_11_raw":2}"#,
+        );
         let mut out = String::new();
-        sh.push_record(&rec, Some(&s), &mut out, &mut Found::default()).unwrap();
-        assert_eq!(out, r#"{"id":"a1","field_7":"x","field_7_raw":"x","field_10":1,"field_10_raw":1}"#);
+        sh.push_record(&rec, Some(&s), &mut out, &mut Found::default())
+            .unwrap();
+        assert_eq!(
+            out,
+            r#"{"id":"a1","field_7":"x","field_7_raw":"x","field_10":1,"field_10_raw":1}"#
+        );
         let bad = ShapeSpec {
             shape: Shape::Fields,
             fields: Some(vec!["Numbr".into()]),
         };
         let e = Shaper::resolve(&bad, &s, &scene.key, &view.key).unwrap_err();
         assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT");
-        assert!(e.message.contains("did you mean \"Number\""), "{}", e.message);
+        assert!(
+            e.message.contains("did you mean \"Number\""),
+            "{}",
+            e.message
+        );
     }
 }

@@ -258,7 +258,10 @@ pub fn iana_of(name: &str) -> Option<String> {
 
 /// "(GMT-06:00) Central Time (US & Canada)" -> "Central Time (US & Canada)".
 fn strip_gmt_prefix(name: &str) -> &str {
-    if let Some(rest) = name.strip_prefix("(GMT").or_else(|| name.strip_prefix("(UTC")) {
+    if let Some(rest) = name
+        .strip_prefix("(GMT")
+        .or_else(|| name.strip_prefix("(UTC"))
+    {
         if let Some(i) = rest.find(')') {
             return rest[i + 1..].trim_start();
         }
@@ -292,7 +295,10 @@ mod tests {
             iana_of("(GMT-06:00) Central Time (US & Canada)").as_deref(),
             Some("America/Chicago")
         );
-        assert_eq!(iana_of("america/chicago").as_deref(), Some("America/Chicago"));
+        assert_eq!(
+            iana_of("america/chicago").as_deref(),
+            Some("America/Chicago")
+        );
         assert_eq!(iana_of("Europe/Berlin").as_deref(), Some("Europe/Berlin"));
         assert_eq!(iana_of("Atlantis"), None);
     }

@@ -3,13 +3,13 @@
 use crate::bounds::Bound;
 use crate::error::{Error, ErrorCode, Result};
 use crate::filters;
+use crate::metadata;
 use crate::outcome::Outcome;
 use crate::response;
-use crate::session::{CallOptions, Session};
-use crate::transport::{Call, Progress};
-use crate::metadata;
 use crate::schema::Schema;
+use crate::session::{CallOptions, Session};
 use crate::shape::{Found, Shape, ShapeSpec, Shaper};
+use crate::transport::{Call, Progress};
 use crate::validate;
 use bytes::Bytes;
 use reqwest::Method;
@@ -376,7 +376,10 @@ impl Session {
             call.query = prepared.query_for_page(query.page);
             let reply = self.send(call, &progress).await?;
             let page = response::list_page(&reply.body).map_err(|e| reply.unusable(e))?;
-            prepared.shaping.page_json(&page).map_err(|e| reply.unusable(e))
+            prepared
+                .shaping
+                .page_json(&page)
+                .map_err(|e| reply.unusable(e))
         })
         .await
     }
