@@ -351,7 +351,7 @@ impl NativeSession {
     ) -> Result<PromiseRaw<'env, String>> {
         let (view, spec) = target.into_parts();
         self.spawn(env, cancel, move |s, call| async move {
-            s.get_record(&view, &id, &spec?, &call).await
+            s.get_record_shaped(&view, &id, &spec?, &call).await
         })
     }
 
@@ -366,7 +366,8 @@ impl NativeSession {
     ) -> Result<PromiseRaw<'env, String>> {
         let (view, spec) = target.into_parts();
         self.spawn(env, cancel, move |s, call| async move {
-            s.create_record(&view, &data, spec?.shape, &call).await
+            s.create_record_shaped(&view, &data, spec?.shape, &call)
+                .await
         })
     }
 
@@ -381,7 +382,8 @@ impl NativeSession {
     ) -> Result<PromiseRaw<'env, String>> {
         let (view, spec) = target.into_parts();
         self.spawn(env, cancel, move |s, call| async move {
-            s.update_record(&view, &id, &data, spec?.shape, &call).await
+            s.update_record_shaped(&view, &id, &data, spec?.shape, &call)
+                .await
         })
     }
 

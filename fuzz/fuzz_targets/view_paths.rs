@@ -74,6 +74,7 @@ fuzz_target!(|input: Input| {
         sort_field: input.sort_field,
         sort_order: input.sort_order,
         format: input.format,
+        shape: Default::default(),
     };
     match q.prepare() {
         Err(e) => assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT"),

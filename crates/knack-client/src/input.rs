@@ -159,7 +159,7 @@ fn encode(f: &Field, name: &str, raw: &RawValue, zone: &AppZone, out: &mut Strin
             }
             out.push_str(text);
         }
-        "date_time" => encode_date(f, &v, zone, out).map_err(|expected| wrong(expected))?,
+        "date_time" => encode_date(f, &v, zone, out).map_err(&wrong)?,
         "connection" => {
             let items: Vec<&Value> = match &v {
                 Value::Array(a) => a.iter().collect(),
@@ -203,9 +203,8 @@ fn encode(f: &Field, name: &str, raw: &RawValue, zone: &AppZone, out: &mut Strin
             };
             let id = id.ok_or_else(|| wrong("an asset id or an uploaded asset ({ id })"))?;
             // An image field fed from a URL takes the URL itself.
-            if f.kind == "image" && f.format_str("source") == Some("url") {
-                push_json_str(out, id);
-            } else if validate::is_record_id(id) {
+            let from_url = f.kind == "image" && f.format_str("source") == Some("url");
+            if from_url || validate::is_record_id(id) {
                 push_json_str(out, id);
             } else {
                 return Err(Error::invalid(format!(

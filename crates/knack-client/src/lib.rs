@@ -75,6 +75,10 @@ pub mod internals {
     pub mod filters {
         pub use crate::filters::{encode_component, to_json};
     }
+    pub mod shape {
+        pub use crate::input::labels_to_fields;
+        pub use crate::shape::{Found, Shaper};
+    }
     pub mod response {
         pub use crate::response::{deleted, knack_errors, list_page, single_record, summary};
     }

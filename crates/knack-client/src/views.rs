@@ -384,8 +384,14 @@ impl Session {
         .await
     }
 
-    /// One record by id, as JSON text (reshaped by `spec`, see [`Shaping::record_json`]).
-    pub async fn get_record(
+    /// One record by id, as JSON text.
+    pub async fn get_record(&self, view: &ViewRef, id: &str, opts: &CallOptions) -> Result<String> {
+        self.get_record_shaped(view, id, &ShapeSpec::default(), opts)
+            .await
+    }
+
+    /// One record by id, as JSON text reshaped by `spec` (see [`Shaping::record_json`]).
+    pub async fn get_record_shaped(
         &self,
         view: &ViewRef,
         id: &str,
@@ -460,6 +466,17 @@ impl Session {
         &self,
         view: &ViewRef,
         data: &str,
+        opts: &CallOptions,
+    ) -> Result<String> {
+        self.create_record_shaped(view, data, Shape::Fields, opts)
+            .await
+    }
+
+    /// `create_record` with `data` and the answer in `shape`.
+    pub async fn create_record_shaped(
+        &self,
+        view: &ViewRef,
+        data: &str,
         shape: Shape,
         opts: &CallOptions,
     ) -> Result<String> {
@@ -482,6 +499,18 @@ impl Session {
 
     /// Update a record through a form view or an inline-editing table.
     pub async fn update_record(
+        &self,
+        view: &ViewRef,
+        id: &str,
+        data: &str,
+        opts: &CallOptions,
+    ) -> Result<String> {
+        self.update_record_shaped(view, id, data, Shape::Fields, opts)
+            .await
+    }
+
+    /// `update_record` with `data` and the answer in `shape`.
+    pub async fn update_record_shaped(
         &self,
         view: &ViewRef,
         id: &str,

@@ -133,6 +133,7 @@ proptest! {
             sort_field,
             sort_order,
             format,
+            shape: Default::default(),
         };
         match q.prepare() {
             Err(e) => prop_assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT"),
