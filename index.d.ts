@@ -427,14 +427,14 @@ export type KnackViewRecord<K extends keyof KnackViews, H extends KnackShape = '
 export type KnackViewInput<K extends keyof KnackViews> = InputOf<KnackViews[K]>
 
 /** What `fields` may name: the view's field keys and label keys, or any string for a view not in `KnackViews`. */
-export type KnackFieldRef<S extends string, V extends string> = [KnackViewOf<S, V>] extends [never] ? string : RefOf<KnackViewOf<S, V>>
+export type KnackFieldRef<S extends string, V extends string> = [KnackViewOf<S, V>] extends [never] ? string : FieldOrLabelOf<KnackViewOf<S, V>>
 
 type Registered<S extends string, V extends string> = [KnackViewOf<S, V>] extends [never] ? false : true
 type FieldsOf<E> = E extends { fields: infer T } ? T : KnackRecord
 type LabelsOf<E> = E extends { labels: infer T } ? T : KnackLabelRecord
 type KeysOf<E> = E extends { keys: infer T } ? T : {}
 type FieldKeyOf<E> = Exclude<keyof FieldsOf<E>, 'id' | `${string}_raw`> & string
-type RefOf<E> = (Exclude<keyof LabelsOf<E>, 'id'> & string) | FieldKeyOf<E>
+type FieldOrLabelOf<E> = (Exclude<keyof LabelsOf<E>, 'id'> & string) | FieldKeyOf<E>
 /** The field key of a field ref (a label key or a field key). */
 type ToFieldKey<E, F> = F extends keyof KeysOf<E> ? KeysOf<E>[F] : F
 /** The label key of a field ref. */
@@ -447,12 +447,12 @@ type InputOf<E> = E extends { input: infer I }
 type PickSome<T, K> = Pick<T, Extract<keyof T, K>>
 type Projected<T, Keep> = { [P in keyof T as P extends Keep ? P : never]: T[P] }
 
-type FieldsRecord<E, F, O> = [RefOf<E>] extends [F]
+type FieldsRecord<E, F, O> = [FieldOrLabelOf<E>] extends [F]
   ? ([O] extends ['raw'] ? Projected<FieldsOf<E>, 'id' | `${string}_raw`> : [O] extends ['html'] ? Projected<FieldsOf<E>, Exclude<keyof FieldsOf<E>, `${string}_raw`>> : FieldsOf<E>)
   : ToFieldKey<E, F> extends infer K extends string
     ? PickSome<FieldsOf<E>, 'id' | ([O] extends ['html'] ? never : `${K}_raw`) | ([O] extends ['raw'] ? never : K)>
     : never
-type LabelsRecord<E, F> = [RefOf<E>] extends [F] ? LabelsOf<E> : PickSome<LabelsOf<E>, 'id' | ToLabelKey<E, F>>
+type LabelsRecord<E, F> = [FieldOrLabelOf<E>] extends [F] ? LabelsOf<E> : PickSome<LabelsOf<E>, 'id' | ToLabelKey<E, F>>
 
 /**
  * The record a read gives: R when given explicitly (`getRecords<MyRecord>(...)`), else the

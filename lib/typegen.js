@@ -175,6 +175,15 @@ function typeBase(sceneKey, viewKey, taken) {
   return name
 }
 
+/** Views that get types: those showing records of an object (not reports, menus, logins...). */
+const isTyped = (v) => Boolean(v && v.object) && v.type !== 'report'
+
+/** The views generateTypes() types, in order: [{ scene, view }] (their keys). */
+function typedViews(schema) {
+  checkSchema(schema)
+  return schema.scenes.flatMap((s) => (s.views ?? []).filter(isTyped).map((v) => ({ scene: s.key, view: v.key })))
+}
+
 function checkSchema(schema) {
   if (typeof schema !== 'object' || schema === null || !Array.isArray(schema.objects) || !Array.isArray(schema.scenes)) {
     throw new TypeError('generateTypes(schema): schema must be a KnackSchema (what KnackSession.schema() resolves), with objects and scenes arrays')
@@ -207,7 +216,7 @@ function generateTypes(schema, opts = {}) {
   let viewCount = 0
 
   for (const scene of schema.scenes) {
-    const views = (scene.views ?? []).filter((v) => v.object && v.type !== 'report')
+    const views = (scene.views ?? []).filter(isTyped)
     if (views.length === 0) continue
     body.push(`// ---- ${commentText(scene.key)}${scene.name ? ` ${commentText(JSON.stringify(scene.name))}` : ''}${scene.slug ? ` (${commentText(scene.slug)})` : ''} ${'-'.repeat(40)}`, '')
     for (const view of views) {
@@ -298,4 +307,4 @@ function generateTypes(schema, opts = {}) {
   return [...head, ...body, ...tail].join('\n')
 }
 
-module.exports = { generateTypes, labelKeys, tsString, propertyKey }
+module.exports = { generateTypes, typedViews, labelKeys, tsString, propertyKey }
