@@ -449,9 +449,7 @@ type Projected<T, Keep> = { [P in keyof T as P extends Keep ? P : never]: T[P] }
 
 type FieldsRecord<E, F, O> = [FieldOrLabelOf<E>] extends [F]
   ? ([O] extends ['raw'] ? Projected<FieldsOf<E>, 'id' | `${string}_raw`> : [O] extends ['html'] ? Projected<FieldsOf<E>, Exclude<keyof FieldsOf<E>, `${string}_raw`>> : FieldsOf<E>)
-  : ToFieldKey<E, F> extends infer K extends string
-    ? PickSome<FieldsOf<E>, 'id' | ([O] extends ['html'] ? never : `${K}_raw`) | ([O] extends ['raw'] ? never : K)>
-    : never
+  : PickSome<FieldsOf<E>, 'id' | ([O] extends ['html'] ? never : `${ToFieldKey<E, F> & string}_raw`) | ([O] extends ['raw'] ? never : ToFieldKey<E, F>)>
 type LabelsRecord<E, F> = [FieldOrLabelOf<E>] extends [F] ? LabelsOf<E> : PickSome<LabelsOf<E>, 'id' | ToLabelKey<E, F>>
 
 /**
@@ -719,7 +717,7 @@ export declare class KnackSession {
   updateRecord<R = never, S extends string = string, V extends string = string, H extends KnackShape = KnackShape>(
     args: UpdateArgs<S, V, H, KnackWriteData<S, V, H>>,
   ): Promise<KnackWriteRecord<R, S, V, H>>
-  deleteRecord(args: RecordArgs): Promise<void>
+  deleteRecord(args: ViewArgs & { id: string }): Promise<void>
   /** Upload a file or image through the app's governor and quota; not retried once Knack may have read it. */
   uploadFile(args: UploadArgs): Promise<UploadedAsset>
   /**

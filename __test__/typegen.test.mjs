@@ -128,6 +128,15 @@ test('the output is stable: no timestamp, the same text every time, views in the
   const r = generateTypes(reversed)
   assert.ok(r.indexOf("'scene_5/view_10'") < r.indexOf("'scene_1/view_1'"))
   assert.equal(r.length, text.length)
+  // An app without typed views: an empty registry, no imports.
+  const empty = generateTypes({ ...clone(HELPDESK), scenes: [] })
+  assert.match(empty, /: 0 views\.\n/)
+  assert.doesNotMatch(empty, /^import/m)
+  assert.match(empty, /interface KnackViews \{\n {2}\}/)
+  // A view given twice is typed once.
+  const twice = clone(HELPDESK)
+  twice.scenes.push(clone(twice.scenes[0]))
+  assert.equal(generateTypes(twice), text)
   assert.throws(() => generateTypes({ scenes: [] }), TypeError)
   assert.throws(() => generateTypes(null), /KnackSchema/)
 })

@@ -204,7 +204,7 @@ function generateTypes(schema, opts = {}) {
     for (const f of o.fields ?? []) if (!fields.has(f.key)) fields.set(f.key, f)
   }
 
-  const used = new Set(['KnackFormatted'])
+  const used = new Set()
   const use = (type) => {
     for (const m of type.matchAll(/\bKnack[A-Za-z]+/g)) used.add(m[0])
     return type
@@ -216,13 +216,20 @@ function generateTypes(schema, opts = {}) {
   let viewCount = 0
 
   for (const scene of schema.scenes) {
-    const views = (scene.views ?? []).filter(isTyped)
+    // A scene or view key given twice: the first wins, as in the client.
+    const views = (scene.views ?? []).filter((v) => {
+      const key = `${scene.key}/${v?.key}`
+      if (!isTyped(v) || keysTaken.has(key)) return false
+      keysTaken.add(key)
+      return true
+    })
     if (views.length === 0) continue
     body.push(`// ---- ${commentText(scene.key)}${scene.name ? ` ${commentText(JSON.stringify(scene.name))}` : ''}${scene.slug ? ` (${commentText(scene.slug)})` : ''} ${'-'.repeat(40)}`, '')
     for (const view of views) {
+      const key = `${scene.key}/${view.key}`
       viewCount++
       const name = typeBase(scene.key, view.key, taken)
-      const key = `${scene.key}/${view.key}`
+      used.add('KnackFormatted')
       const shown = (view.fields ?? []).filter((k, i, all) => all.indexOf(k) === i)
       const known = shown.map((k) => fields.get(k)).filter(Boolean)
       const labels = view.labels && typeof view.labels === 'object' ? new Map(Object.entries(view.labels)) : labelKeys(known)
@@ -268,7 +275,6 @@ function generateTypes(schema, opts = {}) {
       members.push(`keys: { ${labelled.map(([l, f]) => `${propertyKey(l)}: ${tsString(f.key)}`).join('; ')}${labelled.length ? ' ' : ''}}`)
       body.push(`/** ${what}: its entry in KnackViews. */`, `export interface ${name} {`, ...members.map((m) => `  ${m}`), '}', '')
       registry.push([key, name])
-      keysTaken.add(key)
     }
   }
   // Page slugs name scenes too (`scene: 'my-tickets'`): after every key, as the client resolves them.
@@ -291,8 +297,7 @@ function generateTypes(schema, opts = {}) {
     '// "include" or "files"): reads and writes with a literal scene and view are then typed, e.g.',
     "//   session.getRecords({ scene: 'scene_1', view: 'view_1', shape: 'labels' })",
     '',
-    `import type { ${[...used].sort().join(', ')} } from 'knack-session'`,
-    '',
+    ...(used.size > 0 ? [`import type { ${[...used].sort().join(', ')} } from 'knack-session'`, ''] : []),
   ]
   const tail = [
     "declare module 'knack-session' {",
