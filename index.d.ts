@@ -196,6 +196,284 @@ export interface KnackRecord {
   [field: string]: unknown
 }
 
+/**
+ * A record read with `shape: 'labels'` from a view that is not in `KnackViews` (or when scene
+ * and view are plain `string`s): `id` plus the view's label keys with converted values.
+ */
+export interface KnackLabelRecord {
+  id: string
+  [label: string]: unknown
+}
+
+// ---- The app's schema (`KnackSession.schema()`, `session.schema()`) ---------------------------
+
+/** The app's metadata as `schema()` gives it: objects with their fields, scenes with their views. */
+export interface KnackSchema {
+  appId: string
+  name: string | null
+  slug: string | null
+  /**
+   * Knack's name of the app's zone ("Central Time (US & Canada)") and the IANA zone it is
+   * taken as ("America/Chicago"); `iana: null` means dates are treated as UTC.
+   */
+  timezone: { knack: string | null; iana: string | null }
+  objects: KnackObjectSchema[]
+  scenes: KnackSceneSchema[]
+}
+
+export interface KnackObjectSchema {
+  /** `object_N`. */
+  key: string
+  name: string
+  /** The key of the field that names a record (connections show it as `identifier`). */
+  identifier: string | null
+  fields: KnackFieldSchema[]
+}
+
+export interface KnackFieldSchema {
+  /** `field_N`. */
+  key: string
+  /** Knack's name of the field ("Subject"). */
+  label: string
+  /** Knack's field type: `short_text`, `number`, `date_time`, `connection`, ... */
+  type: string
+  required: boolean
+  /** Knack's `format` object of the field, as given. */
+  format: Record<string, unknown> | null
+  /** Connections: the connected object's key. */
+  relationship: { object: string } | null
+  /** The key of the object this field belongs to. */
+  object: string
+}
+
+export interface KnackSceneSchema {
+  /** `scene_N`. */
+  key: string
+  slug: string | null
+  name: string | null
+  /** A child page's parent page, as Knack's metadata gives it (its slug). */
+  parent: string | null
+  views: KnackViewSchema[]
+}
+
+export interface KnackViewSchema {
+  /** `view_N`. */
+  key: string
+  name: string | null
+  /** `table`, `form`, `details`, `list`, `report`, ... */
+  type: string
+  /** The source object's key. */
+  object: string | null
+  /** The field keys the view shows (a form: accepts), in view order. */
+  fields: string[]
+  /**
+   * Field key -> the key that field has in `shape: 'labels'` records of this view: its label;
+   * among fields sharing a label, every one but the lowest field number is
+   * `"<label> (field_N)"`; a field labelled `id` is always `"id (field_N)"`.
+   */
+  labels: Record<string, string>
+}
+
+/** Options of `KnackSession.schema()`: no login, the same cache as the sessions of the app. */
+export interface SchemaOptions {
+  /** The Knack application id (24 hex characters). */
+  appId: string
+  /** Default: env `KNACK_API_URL`, else `https://api.knack.com/v1`. Must be https unless loopback. */
+  baseUrl?: string
+  /** Extra CA certificates (PEM) to trust, as in SessionOptions. */
+  ca?: string | Uint8Array | Array<string | Uint8Array>
+  /** Proxy URL; otherwise `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` apply. */
+  proxy?: string
+  signal?: AbortSignal
+  /** Fetch it again even when the cached copy (10 minutes) is fresh. */
+  refresh?: boolean
+}
+
+// ---- Field values -------------------------------------------------------------------------------
+
+/** A file or image field's value: Knack's asset object (not the answer of uploadFile()). */
+export interface KnackAsset {
+  id: string
+  application_id?: string
+  s3?: boolean
+  type: 'file' | 'image'
+  filename: string
+  url: string
+  thumb_url?: string
+  size: number
+  field_key?: string
+}
+
+/** A name field's value. */
+export interface KnackName {
+  title?: string
+  first?: string
+  middle?: string
+  last?: string
+  full?: string
+}
+
+/** An address field's value (US, international, with country, or latitude/longitude). */
+export interface KnackAddress {
+  street?: string
+  street2?: string
+  city?: string
+  state?: string
+  zip?: string
+  country?: string
+  latitude?: number | string
+  longitude?: number | string
+}
+
+/** A phone field's value. */
+export interface KnackPhone {
+  formatted?: string
+  full?: string
+  area?: string
+  number?: string
+  ext?: string
+  country?: string
+}
+
+/** A signature field's value. */
+export interface KnackSignature {
+  svg?: string
+  base30?: string
+}
+
+/** One connected record (connection fields) or role (user_roles fields). */
+export interface KnackConnection {
+  id: string
+  identifier: string
+}
+
+/** A date/time field's `field_N_raw` (a range, `format.calendar`, also has `to`). */
+export interface KnackDateTimeRaw {
+  date: string
+  date_formatted: string
+  hours: string
+  minutes: string
+  am_pm: string
+  unix_timestamp: number
+  iso_timestamp: string
+  timestamp: string
+  time: number
+  to?: Omit<KnackDateTimeRaw, 'to'>
+}
+
+/** An email field's `field_N_raw`. */
+export interface KnackEmailRaw {
+  email: string
+  label?: string
+}
+
+/** A link field's `field_N_raw`. */
+export interface KnackLinkRaw {
+  url: string
+  label?: string
+}
+
+/**
+ * A `field_N` value: what Knack shows (text, HTML such as `<a href="mailto:...">`, a formatted
+ * number). `field_N_raw` holds the typed value.
+ */
+export type KnackFormatted = string | number | boolean | null
+
+/** What a connection field takes in a write with `shape: 'labels'`: record ids or `{ id }` objects. */
+export type KnackConnectionInput = string | { id: string } | Array<string | { id: string }>
+
+/** What a file or image field takes in a write with `shape: 'labels'`: an asset id or `{ id }` (an upload's answer). */
+export type KnackAssetInput = string | { id: string }
+
+/** What a date range field (`format.calendar`) takes in a write with `shape: 'labels'`. */
+export type KnackDateRangeInput = Date | { from: Date; to?: Date | null }
+
+// ---- Typed views (`npx knack-session types`) ----------------------------------------------------
+
+/**
+ * The record keys: `'fields'` (default) is Knack's `field_N` / `field_N_raw`; `'labels'` is the
+ * view's label keys with values converted (numbers, booleans, Dates, `{ id, identifier }`...).
+ */
+export type KnackShape = 'fields' | 'labels'
+
+export type KnackFormat = 'raw' | 'html' | 'both'
+
+/**
+ * The registry of typed views, filled by the file `npx knack-session types` writes (a module
+ * augmentation): `'scene_N/view_M'` (also `'<page slug>/view_M'`) -> that view's types.
+ * Empty here: every view reads as `KnackRecord` / `KnackLabelRecord`.
+ */
+export interface KnackViews {}
+
+/** What a `KnackViews` entry holds. */
+export interface KnackViewTypes {
+  /** A record as Knack sends it: `id`, `field_N`, `field_N_raw`. */
+  fields: { id: string }
+  /** A record with `shape: 'labels'`. */
+  labels: { id: string }
+  /** `data` of a write with `shape: 'labels'` (forms and tables only). */
+  input?: object
+  /** Label key -> field key. */
+  keys?: object
+}
+
+/** The `KnackViews` entry of a scene (key or slug) and view, or `never` when there is none. */
+export type KnackViewOf<S extends string, V extends string> = `${S}/${V}` extends keyof KnackViews ? KnackViews[`${S}/${V}`] : never
+
+/** A record of a typed view, e.g. `KnackViewRecord<'scene_1/view_1', 'labels'>`. */
+export type KnackViewRecord<K extends keyof KnackViews, H extends KnackShape = 'fields'> = KnackViews[K] extends { [P in H]: infer T } ? T : never
+
+/** What a write with `shape: 'labels'` takes for a typed view: label keys (or field keys), all optional. */
+export type KnackViewInput<K extends keyof KnackViews> = InputOf<KnackViews[K]>
+
+/** What `fields` may name: the view's field keys and label keys, or any string for a view not in `KnackViews`. */
+export type KnackFieldRef<S extends string, V extends string> = [KnackViewOf<S, V>] extends [never] ? string : FieldOrLabelOf<KnackViewOf<S, V>>
+
+type Registered<S extends string, V extends string> = [KnackViewOf<S, V>] extends [never] ? false : true
+type FieldsOf<E> = E extends { fields: infer T } ? T : KnackRecord
+type LabelsOf<E> = E extends { labels: infer T } ? T : KnackLabelRecord
+type KeysOf<E> = E extends { keys: infer T } ? T : {}
+type FieldKeyOf<E> = Exclude<keyof FieldsOf<E>, 'id' | `${string}_raw`> & string
+type FieldOrLabelOf<E> = (Exclude<keyof LabelsOf<E>, 'id'> & string) | FieldKeyOf<E>
+/** The field key of a field ref (a label key or a field key). */
+type ToFieldKey<E, F> = F extends keyof KeysOf<E> ? KeysOf<E>[F] : F
+/** The label key of a field ref. */
+type ToLabelKey<E, F> = F extends keyof LabelsOf<E> ? F : { [L in keyof KeysOf<E>]: KeysOf<E>[L] extends F ? L : never }[keyof KeysOf<E>]
+type InputOf<E> = E extends { input: infer I }
+  ? I & { [L in keyof KeysOf<E> as KeysOf<E>[L] & string]?: L extends keyof I ? I[L] : never }
+  : Record<string, unknown>
+
+/** Only the keys of T that K names (K may name keys T lacks). */
+type PickSome<T, K> = Pick<T, Extract<keyof T, K>>
+type Projected<T, Keep> = { [P in keyof T as P extends Keep ? P : never]: T[P] }
+
+type FieldsRecord<E, F, O> = [FieldOrLabelOf<E>] extends [F]
+  ? ([O] extends ['raw'] ? Projected<FieldsOf<E>, 'id' | `${string}_raw`> : [O] extends ['html'] ? Projected<FieldsOf<E>, Exclude<keyof FieldsOf<E>, `${string}_raw`>> : FieldsOf<E>)
+  : PickSome<FieldsOf<E>, 'id' | ([O] extends ['html'] ? never : `${ToFieldKey<E, F> & string}_raw`) | ([O] extends ['raw'] ? never : ToFieldKey<E, F>)>
+type LabelsRecord<E, F> = [FieldOrLabelOf<E>] extends [F] ? LabelsOf<E> : PickSome<LabelsOf<E>, 'id' | ToLabelKey<E, F>>
+
+/**
+ * The record a read gives: R when given explicitly (`getRecords<MyRecord>(...)`), else the
+ * view's type from `KnackViews` in the shape, projection and format asked for, else
+ * `KnackRecord` / `KnackLabelRecord`.
+ */
+export type KnackReadRecord<R, S extends string, V extends string, H extends KnackShape, F extends string, O extends KnackFormat = KnackFormat> = [R] extends [never]
+  ? Registered<S, V> extends true
+    ? [H] extends ['labels'] ? LabelsRecord<KnackViewOf<S, V>, F> : FieldsRecord<KnackViewOf<S, V>, F, O>
+    : [H] extends ['labels'] ? KnackLabelRecord : KnackRecord
+  : R
+
+/** The record a write answers with: R when given explicitly, else the view's record in that shape. */
+export type KnackWriteRecord<R, S extends string, V extends string, H extends KnackShape> = KnackReadRecord<R, S, V, H, KnackFieldRef<S, V>>
+
+/** `data` of a write: the view's input type with `shape: 'labels'` on a typed form or table, else any object. */
+export type KnackWriteData<S extends string, V extends string, H extends KnackShape> = [H] extends ['labels']
+  ? Registered<S, V> extends true ? InputOf<KnackViewOf<S, V>> : Record<string, unknown>
+  : Record<string, unknown>
+
+/** `shape: 'labels'` cannot be combined with `format`. */
+type FormatFor<H extends KnackShape> = [H] extends ['labels'] ? { format?: undefined } : {}
+
 export interface RecordPage<R = KnackRecord> {
   records: R[]
   totalRecords: number
@@ -213,11 +491,11 @@ export interface FilterRule {
 
 export type Filters = { match?: 'and' | 'or'; rules: FilterRule[] } | FilterRule[]
 
-export interface ViewArgs {
+export interface ViewArgs<S extends string = string, V extends string = string> {
   /** `scene_N` or the page slug. */
-  scene: string
+  scene: S
   /** `view_N`. */
-  view: string
+  view: V
   /**
    * For a view on a child page (e.g. a ticket's comments): the parent record's id, sent as
    * `?{scene_slug}_id=` on every call (the slug comes from the app's metadata, fetched once).
@@ -227,17 +505,32 @@ export interface ViewArgs {
   signal?: AbortSignal
 }
 
-export interface ListArgs extends ViewArgs {
+/** `shape` and `fields` of every read. */
+export interface ReadOptions<H extends KnackShape = KnackShape, F extends string = string> {
+  /**
+   * `'fields'` (default): Knack's `field_N` / `field_N_raw` keys. `'labels'`: the view's label
+   * keys (see KnackViewSchema.labels) with values converted from `field_N_raw` (numbers,
+   * booleans, Dates at the real instant, `[{ id, identifier }]`, ...). Not with `format`.
+   */
+  shape?: H
+  /** Only these fields (field keys or label keys) come back, with `id`; dropped before they reach JS. */
+  fields?: readonly F[]
+}
+
+export interface ListArgs<S extends string = string, V extends string = string, H extends KnackShape = KnackShape, F extends string = string, O extends KnackFormat = KnackFormat>
+  extends ViewArgs<S, V>,
+    ReadOptions<H, F> {
   page?: number
   /** 1-1000; Knack's default is 25 (records()/getAllRecords() default to 1000). */
   rowsPerPage?: number
   filters?: Filters
   sortField?: string
   sortOrder?: 'asc' | 'desc'
-  format?: 'raw' | 'html' | 'both'
+  format?: O
 }
 
-export interface PagingArgs extends ListArgs {
+export interface PagingArgs<S extends string = string, V extends string = string, H extends KnackShape = KnackShape, F extends string = string, O extends KnackFormat = KnackFormat>
+  extends ListArgs<S, V, H, F, O> {
   /** Stop after this many records (at least 1). */
   maxRecords?: number
   /** Pages fetched ahead of the consumer (1-64). Default 8. */
@@ -253,12 +546,20 @@ export declare class RecordIterator<R = KnackRecord> implements AsyncIterable<R>
   [Symbol.asyncIterator](): AsyncGenerator<R, void, undefined>
 }
 
-export interface RecordArgs extends ViewArgs {
+export interface RecordArgs<S extends string = string, V extends string = string, H extends KnackShape = KnackShape, F extends string = string>
+  extends ViewArgs<S, V>,
+    ReadOptions<H, F> {
   id: string
 }
 
-export interface WriteArgs extends ViewArgs {
-  data: Record<string, unknown>
+export interface WriteArgs<S extends string = string, V extends string = string, H extends KnackShape = KnackShape, D = Record<string, unknown>> extends ViewArgs<S, V> {
+  /**
+   * The record's values: `field_N` keys in Knack's write formats, or with `shape: 'labels'`
+   * the view's label keys (or field keys) with JS values (Date, number, boolean, ids).
+   */
+  data: D
+  /** `'labels'`: `data` and the answer use the view's label keys and JS values. */
+  shape?: H
   /**
    * Files to upload and attach in the same call: `{ field_17: './shot.png' }`. Each is
    * uploaded (as an image or a file by the field's type in the app's metadata, unless `kind`
@@ -313,11 +614,12 @@ export interface ReportArgs extends ViewArgs {
   filters?: Filters
 }
 
-export interface UpdateArgs extends WriteArgs {
+export interface UpdateArgs<S extends string = string, V extends string = string, H extends KnackShape = KnackShape, D = Record<string, unknown>>
+  extends WriteArgs<S, V, H, D> {
   id: string
 }
 
-export interface BulkArgs extends ViewArgs {
+export interface BulkArgs<S extends string = string, V extends string = string> extends ViewArgs<S, V> {
   /** Calls in flight at once (1-64). Default 4. All of them still pass the rate governor. */
   concurrency?: number
   /** Stop (marking the rest not attempted) when the daily plan has this many calls left or fewer. */
@@ -364,6 +666,8 @@ export declare class KnackSession {
   static fromToken(token: string, opts: FromTokenOptions): KnackSession
   /** A session saved by login(); null when unknown, expired or unreadable. */
   static restore(id: string, opts: RestoreOptions): Promise<KnackSession | null>
+  /** The app's schema without a session (the metadata needs no login); the same cache as sessions'. */
+  static schema(opts: SchemaOptions): Promise<KnackSchema>
 
   /** Opaque random id (for cookies and stores); not the token. */
   readonly id: string
@@ -387,13 +691,33 @@ export declare class KnackSession {
   /** Delete the session from its store; later calls fail with KNACK_UNAUTHORIZED. */
   logout(): Promise<void>
   validate(opts?: { signal?: AbortSignal }): Promise<KnackUser>
-  getRecords<R = KnackRecord>(args: ListArgs): Promise<RecordPage<R>>
-  records<R = KnackRecord>(args: PagingArgs): RecordIterator<R>
-  getAllRecords<R = KnackRecord>(args: PagingArgs): Promise<R[] & { readonly summary: PagingSummary | null }>
-  getRecord<R = KnackRecord>(args: RecordArgs): Promise<R>
-  createRecord<R = KnackRecord>(args: WriteArgs): Promise<R>
-  updateRecord<R = KnackRecord>(args: UpdateArgs): Promise<R>
-  deleteRecord(args: RecordArgs): Promise<void>
+  /** The app's schema (objects, fields, scenes, views, timezone), cached per app for 10 minutes. */
+  schema(opts?: { signal?: AbortSignal; refresh?: boolean }): Promise<KnackSchema>
+  /**
+   * A page of records. With the types `npx knack-session types` writes, a literal scene and
+   * view give that view's record type (in the `shape`, `fields` and `format` asked for);
+   * `getRecords<MyRecord>(...)` gives MyRecord; otherwise KnackRecord (KnackLabelRecord with
+   * `shape: 'labels'`).
+   */
+  getRecords<R = never, S extends string = string, V extends string = string, H extends KnackShape = KnackShape, F extends KnackFieldRef<S, V> = KnackFieldRef<S, V>, O extends KnackFormat = KnackFormat>(
+    args: ListArgs<S, V, H, F, O> & FormatFor<H>,
+  ): Promise<RecordPage<KnackReadRecord<R, S, V, H, F, O>>>
+  records<R = never, S extends string = string, V extends string = string, H extends KnackShape = KnackShape, F extends KnackFieldRef<S, V> = KnackFieldRef<S, V>, O extends KnackFormat = KnackFormat>(
+    args: PagingArgs<S, V, H, F, O> & FormatFor<H>,
+  ): RecordIterator<KnackReadRecord<R, S, V, H, F, O>>
+  getAllRecords<R = never, S extends string = string, V extends string = string, H extends KnackShape = KnackShape, F extends KnackFieldRef<S, V> = KnackFieldRef<S, V>, O extends KnackFormat = KnackFormat>(
+    args: PagingArgs<S, V, H, F, O> & FormatFor<H>,
+  ): Promise<KnackReadRecord<R, S, V, H, F, O>[] & { readonly summary: PagingSummary | null }>
+  getRecord<R = never, S extends string = string, V extends string = string, H extends KnackShape = KnackShape, F extends KnackFieldRef<S, V> = KnackFieldRef<S, V>>(
+    args: RecordArgs<S, V, H, F>,
+  ): Promise<KnackReadRecord<R, S, V, H, F>>
+  createRecord<R = never, S extends string = string, V extends string = string, H extends KnackShape = KnackShape>(
+    args: WriteArgs<S, V, H, KnackWriteData<S, V, H>>,
+  ): Promise<KnackWriteRecord<R, S, V, H>>
+  updateRecord<R = never, S extends string = string, V extends string = string, H extends KnackShape = KnackShape>(
+    args: UpdateArgs<S, V, H, KnackWriteData<S, V, H>>,
+  ): Promise<KnackWriteRecord<R, S, V, H>>
+  deleteRecord(args: ViewArgs & { id: string }): Promise<void>
   /** Upload a file or image through the app's governor and quota; not retried once Knack may have read it. */
   uploadFile(args: UploadArgs): Promise<UploadedAsset>
   /**
@@ -404,10 +728,12 @@ export declare class KnackSession {
   /** A report view: every report (`{ records, ... }[]`), or with `report` the one. */
   getReport<R = Record<string, unknown>>(args: ReportArgs & { report: number }): Promise<R>
   getReport<R = Record<string, unknown>>(args: ReportArgs): Promise<R[]>
-  createRecords<R = KnackRecord>(args: BulkArgs & { records: Record<string, unknown>[] }): Promise<BulkResult<R>[]>
-  updateRecords<R = KnackRecord>(
-    args: BulkArgs & { records: { id: string; data: Record<string, unknown> }[] },
-  ): Promise<BulkResult<R>[]>
+  createRecords<R = never, S extends string = string, V extends string = string, H extends KnackShape = KnackShape>(
+    args: BulkArgs<S, V> & { shape?: H; records: KnackWriteData<S, V, H>[] },
+  ): Promise<BulkResult<KnackWriteRecord<R, S, V, H>>[]>
+  updateRecords<R = never, S extends string = string, V extends string = string, H extends KnackShape = KnackShape>(
+    args: BulkArgs<S, V> & { shape?: H; records: { id: string; data: KnackWriteData<S, V, H> }[] },
+  ): Promise<BulkResult<KnackWriteRecord<R, S, V, H>>[]>
   deleteRecords(args: BulkArgs & { ids: string[] }): Promise<BulkResult<{ id: string }>[]>
   /** Counters and limits of this app's shared transport (shared by every session of the app). */
   stats(): TransportStats

@@ -32,11 +32,12 @@ function relativeLinks(markdown) {
   return targets.filter((t) => !t.startsWith('#') && !/^[a-z][a-z0-9+.-]*:/i.test(t)).map((t) => t.split('#')[0])
 }
 
-test('the root tarball holds exactly the JS entry points, types, lib/, README, LICENSE and CHANGELOG', () => {
+test('the root tarball holds exactly the JS entry points, types, bin/, lib/, README, LICENSE and CHANGELOG', () => {
   assert.deepEqual(TARBALL, [
     'CHANGELOG.md',
     'LICENSE',
     'README.md',
+    'bin/knack-session.js',
     'binding.d.ts',
     'binding.js',
     'express.d.ts',
@@ -61,6 +62,7 @@ test('the root tarball holds exactly the JS entry points, types, lib/, README, L
     'lib/session.js',
     'lib/signal.js',
     'lib/stores.js',
+    'lib/typegen.js',
     'next.d.ts',
     'next.mjs',
     'package.json',
@@ -71,8 +73,8 @@ test('the root tarball holds exactly the JS entry points, types, lib/, README, L
   assert.ok(!pkg.files.includes('*.node'), 'binaries ship in the npm/<platform> packages, not in the root package')
 })
 
-test('main, types and every exports target of package.json are in the tarball', () => {
-  const targets = [pkg.main, pkg.types]
+test('main, types, every bin and every exports target of package.json are in the tarball', () => {
+  const targets = [pkg.main, pkg.types, ...Object.values(pkg.bin ?? {})]
   const walk = (v) => (typeof v === 'string' ? targets.push(v) : Object.values(v).forEach(walk))
   walk(pkg.exports)
   for (const t of targets) assert.ok(TARBALL.includes(path.posix.normalize(t)), `${t} is not in the tarball`)

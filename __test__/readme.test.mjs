@@ -22,11 +22,16 @@
 //       <!-- readme-test: fragment; given: KnackSession, token, appId -->
 //     and runs with those names defined first (see GIVENS; every given must be used).
 // - ts: type-checked with this repo's tsc settings (__test__/tsconfig.json) as a .mts file
-//   that imports from the package.
+//   that imports from the package. A block that needs declarations from the repo (the types
+//   `npx knack-session types` generates for the demo app) is marked by the line before it:
+//       <!-- readme-test: types from __test__/golden/helpdesk-app.d.ts -->
+//   and those files are in the program beside it.
 // - sh: not run (`npm install && npm run demo` and `npm test` would recurse into this very
 //   suite or need the network). The README must start with exactly those two commands, every
 //   npm script a block names must exist (with the files the script runs), `npm install <pkg>`
-//   must name this package, and `node <file>` must name a file in the repo. Inline commands of
+//   must name this package, `npx <name>` a bin of package.json whose file exists (or a dev
+//   tool in node_modules/.bin), and
+//   `node <file>` must name a file in the repo. Inline commands of
 //   the prose (build from source, platform scripts, `cargo run -p fake-knack ...`) are checked
 //   the same way.
 // - no language (the Development map): every path it names exists in the repo.
@@ -100,12 +105,17 @@ const KIND = {
   '': 'text', text: 'text', txt: 'text',
 }
 
-/** `fragment; given: a, b` -> { fragment: true, given: ['a', 'b'] } */
+/**
+ * `fragment; given: a, b` (js) -> { fragment: true, given: ['a', 'b'] };
+ * `types from x.d.ts, y.d.ts` (ts) -> { typesFrom: ['x.d.ts', 'y.d.ts'] }
+ */
 function parseMarker(marker) {
-  if (marker === undefined) return { fragment: false, given: [] }
+  if (marker === undefined) return { fragment: false, given: [], typesFrom: [] }
+  const t = /^types from\s+([\w./-]+\.d\.ts(?:\s*,\s*[\w./-]+\.d\.ts)*)$/.exec(marker)
+  if (t) return { fragment: false, given: [], typesFrom: t[1].split(',').map((s) => s.trim()) }
   const m = /^fragment;\s*given:\s*([\w$]+(?:\s*,\s*[\w$]+)*)$/.exec(marker)
-  if (!m) throw new Error(`unknown readme-test marker "${marker}" (known: "fragment; given: name, name")`)
-  return { fragment: true, given: m[1].split(',').map((s) => s.trim()) }
+  if (!m) throw new Error(`unknown readme-test marker "${marker}" (known: "fragment; given: name, name", "types from file.d.ts")`)
+  return { fragment: true, given: m[1].split(',').map((s) => s.trim()), typesFrom: [] }
 }
 
 // What a fragment may take as given, and how this suite supplies it.
@@ -181,7 +191,7 @@ function appDir(code) {
   return dir
 }
 
-function run(cmd, args, { cwd, env }) {
+function run(cmd, args, { cwd, env, timeoutMs = CHILD_TIMEOUT_MS }) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
@@ -189,9 +199,9 @@ function run(cmd, args, { cwd, env }) {
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     const timer = setTimeout(() => {
-      stderr += `\n[readme.test] killed after ${CHILD_TIMEOUT_MS} ms: the block did not exit (if it starts a server, teach readme.test.mjs how to stop it)`
+      stderr += `\n[readme.test] killed after ${timeoutMs} ms: the block did not exit (if it starts a server, teach readme.test.mjs how to stop it)`
       child.kill('SIGKILL')
-    }, CHILD_TIMEOUT_MS)
+    }, timeoutMs)
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
@@ -353,8 +363,11 @@ test(`${path.basename(README)} has code blocks, each of a language this suite ca
   for (const b of BLOCKS) assert.ok(b.lang in KIND, `block at line ${b.line}: language "${b.lang}" is unknown to readme.test.mjs; teach it how to prove such a block`)
   assert.deepEqual(STRAY.map((m) => m.line), [], 'a readme-test marker must be the last line before a block\'s opening fence')
   for (const b of BLOCKS) {
-    parseMarker(b.marker)
-    if (b.marker !== undefined) assert.equal(KIND[b.lang], 'js', `block at line ${b.line}: readme-test markers apply to js blocks only`)
+    const { typesFrom } = parseMarker(b.marker)
+    if (b.marker !== undefined) {
+      const lang = typesFrom.length > 0 ? 'ts' : 'js'
+      assert.equal(KIND[b.lang], lang, `block at line ${b.line}: the readme-test marker "${b.marker}" applies to ${lang} blocks only`)
+    }
   }
 })
 
@@ -419,9 +432,15 @@ for (const b of TS) {
     try {
       symlinkSync(path.join(ROOT, 'node_modules/@types/node'), path.join(dir, 'node_modules/@types/node'), 'dir')
       writeFileSync(path.join(dir, 'block.mts'), b.code)
+      const { typesFrom } = parseMarker(b.marker)
+      for (const f of typesFrom) {
+        assert.ok(existsSync(path.join(ROOT, f)), `the marker names ${f}, which is not in the repo`)
+        writeFileSync(path.join(dir, path.basename(f)), readFileSync(path.join(ROOT, f)))
+      }
       const base = JSON.parse(readFileSync(path.join(ROOT, '__test__/tsconfig.json'), 'utf8'))
-      writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: base.compilerOptions, files: ['block.mts'] }))
-      const r = await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, env: process.env })
+      writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: base.compilerOptions, files: ['block.mts', ...typesFrom.map((f) => path.basename(f))] }))
+      // tsc checks @types/node too (skipLibCheck: false): seconds, more on a loaded machine.
+      const r = await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir, env: process.env, timeoutMs: 120_000 })
       assert.equal(r.code, 0, `tsc failed:\n${r.stdout}${r.stderr}`)
     } finally {
       rmSync(dir, { recursive: true, force: true })
@@ -459,6 +478,17 @@ function checkCommand(cmd, where) {
     if (sub === 'test' || sub === 't') return script('test')
     if (sub === 'run' || sub === 'run-script') return script(args[0])
     throw new Error(`${where}: \`${cmd}\`: npm ${sub} is unknown to readme.test.mjs`)
+  }
+  if (words[0] === 'npx') {
+    // npx <bin> ...: a command this package installs (package.json "bin"), or a dev tool's.
+    const name = words.slice(1).find((w) => !w.startsWith('-'))
+    const file = PKG.bin?.[name]
+    if (!file) {
+      assert.ok(existsSync(path.join(ROOT, 'node_modules/.bin', name ?? '')), `${where}: \`${cmd}\` runs ${name}, which is neither a bin of package.json nor installed in node_modules/.bin`)
+      return `${name} is installed in node_modules/.bin`
+    }
+    assert.ok(existsSync(path.join(ROOT, file)), `${where}: \`${cmd}\`: the bin ${name} is ${file}, which is missing`)
+    return `bin ${name} = ${file} exists`
   }
   if (words[0] === 'node') {
     const file = words.slice(1).find((w) => !w.startsWith('-'))
@@ -503,7 +533,7 @@ for (const b of BLOCKS.filter((b) => KIND[b.lang] === 'sh')) {
 test('the commands in the prose (build from source, scripts, fake-knack) name npm scripts and files that exist', (t) => {
   const prose = TEXT.replace(/^\s*(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\s*\1\s*$/gm, '')
   const spans = [...prose.matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\s+/g, ' ').trim())
-  const cmds = spans.filter((s) => /^(node \S+\.m?js|npm (run|test|install)\b|cargo run -p )/.test(s))
+  const cmds = spans.filter((s) => /^(node \S+\.m?js|npm (run|test|install)\b|cargo run -p |npx )/.test(s))
   assert.ok(cmds.length > 0)
   for (const c of cmds) for (const part of c.split('&&')) t.diagnostic(`${part.trim()}: ${checkCommand(part, 'prose')}`)
   // "KNACK_SESSION_SKIP_BUILD=1 installs a checkout without building": the build script reads it.
