@@ -99,7 +99,7 @@ pub fn label_keys<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Vec<(Strin
             })
             .or_insert(f);
     }
-    fields
+    let mut keys: Vec<(String, String)> = fields
         .iter()
         .map(|f| {
             let plain =
@@ -111,7 +111,31 @@ pub fn label_keys<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Vec<(Strin
             };
             (f.key.clone(), key)
         })
-        .collect()
+        .collect();
+    // A made key may still meet a field literally labelled so ("Email (field_20)"): the
+    // field with the higher number gets its key appended again, until every key is unique.
+    loop {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut clash = None;
+        for (i, (fk, k)) in keys.iter().enumerate() {
+            if let Some(&j) = seen.get(k.as_str()) {
+                clash = Some(if field_number(fk) > field_number(&keys[j].0) {
+                    i
+                } else {
+                    j
+                });
+                break;
+            }
+            seen.insert(k.as_str(), i);
+        }
+        match clash {
+            Some(i) => {
+                let (fk, k) = &keys[i];
+                keys[i].1 = format!("{k} ({fk})");
+            }
+            None => return keys,
+        }
+    }
 }
 
 /// `field_12` -> 12 (for ordering; other keys sort last).
@@ -418,6 +442,7 @@ mod tests {
             field("field_7", "Name"),
             field("field_125", "id"),
             field("field_100", "Email (field_3)"),
+            field("field_21", "Email (field_20)"),
         ];
         let keys = label_keys(fs.iter());
         assert_eq!(
@@ -428,6 +453,7 @@ mod tests {
                 ("field_7".into(), "Name".into()),
                 ("field_125".into(), "id (field_125)".into()),
                 ("field_100".into(), "Email (field_3)".into()),
+                ("field_21".into(), "Email (field_20) (field_21)".into()),
             ]
         );
     }
