@@ -379,6 +379,36 @@ mod tests {
     }
 
     #[test]
+    fn the_other_writable_types_take_their_knack_shapes() {
+        let out = write(
+            r#"{"Currency":19.99,"Rating":2,"Name":{"first":"Ada","last":"L"},"Address USA":{"street":"1 Main","city":"Austin"},
+                "Phone":"(512) 555-0100","Password":"s3cret!","Multiple Choice (multi)":["Option 1","Option 3"],
+                "Paragraph Text":"a\nb","Image":{"id":"5d7966ecc8d68e0010c0834a"},"User Roles":["profile_8"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            r#"{"field_30":19.99,"field_25":2,"field_19":{"first":"Ada","last":"L"},"field_21":{"street":"1 Main","city":"Austin"},"field_22":"(512) 555-0100","field_205":"s3cret!","field_201":["Option 1","Option 3"],"field_200":"a\nb","field_18":"5d7966ecc8d68e0010c0834a","field_206":["profile_8"]}"#
+        );
+        for (data, want) in [
+            (
+                r#"{"Name":{"$date":1}}"#,
+                "must be an object (or a string), got a Date",
+            ),
+            (
+                r#"{"Multiple Choice (multi)":[1]}"#,
+                "must be a string or an array of strings",
+            ),
+            (r#"{"Image":"x.png"}"#, "\"x.png\" is not an asset id"),
+            (r#"{"Sum":1}"#, "is computed by Knack"),
+            (r#"{"Text Formula simple":"x"}"#, "is computed by Knack"),
+        ] {
+            let e = write(data).unwrap_err();
+            assert!(e.message.contains(want), "{data}: {}", e.message);
+        }
+    }
+
+    #[test]
     fn dates_are_written_as_the_apps_wall_clock_in_the_fields_format() {
         // The app is on Central time. 2019-09-11T05:00:00Z is 00:00 CDT; 2024-01-15T18:30Z
         // is 12:30 CST.
