@@ -293,7 +293,9 @@ async function main() {
   log(`machine: ${m.nproc} cpus, ${m.cpu}, node ${m.node}, ${m.rustc}`)
   const results = { machine: m, quick: QUICK, rounds: ROUNDS, scenarios: {} }
   const S = results.scenarios
-  const warmupMs = QUICK ? 200 : 300
+  // 1 s of warm-up: undici.request and fetch need it to reach steady state (JIT, 64 sockets);
+  // with 300 ms, undici.request measured ~3x its steady-state CPU per request here.
+  const warmupMs = QUICK ? 500 : 1000
   const durationMs = QUICK ? 700 : 1500
 
   // ---- scenarios 1-3: one server, no rate limit, 2,000 extra tickets (enough for 1,000-row pages)
