@@ -296,7 +296,8 @@ async function main() {
   // 1 s of warm-up: undici.request and fetch need it to reach steady state (JIT, 64 sockets);
   // with 300 ms, undici.request measured ~3x its steady-state CPU per request here.
   const warmupMs = QUICK ? 500 : 1000
-  const durationMs = QUICK ? 700 : 1500
+  // warm-up + window = whole seconds, so wrk (whole seconds only) runs exactly as long as the clients
+  const durationMs = QUICK ? 500 : 2000
 
   // ---- scenarios 1-3: one server, no rate limit, 2,000 extra tickets (enough for 1,000-row pages)
   if (ONLY.has(1) || ONLY.has(2) || ONLY.has(3) || ONLY.has(6)) {
@@ -529,7 +530,7 @@ export function report(results) {
     out.push('')
     out.push(`Closed loop: N concurrent callers, each awaiting one request then starting the next; ${S.s1.settings.warmupMs} ms warm-up then ${S.s1.settings.durationMs} ms measured; ${S.s1.settings.rounds} rounds. fake-knack \`--rate-limit off --daily-limit off --seed-tickets 2000\`; knack-session \`rateLimit: false\`. GET \`scene_2/view_4\` as carol (agent); the page request is page 1, \`rows_per_page=25\`, no \`format\` (Knack default: both); single records rotate over 64 ids.`)
     out.push('')
-    out.push(`**wrk** (${S.s1.settings.wrk || 'not installed'}) is the ceiling: the same URLs (single records rotate over the same ids through a Lua \`request\` function), the same two headers, the same number of connections, \`-t 1\` at c=1 and \`-t 2\` otherwise, for ${S.s1.settings.wrkSeconds} s (wrk takes whole seconds: warm-up + window, rounded up); it reads the responses but parses nothing. Its process CPU is its own (\`/usr/bin/time\`, 10 ms resolution). *of wrk* = req/s / wrk's req/s in the same row group. *server CPU* = fake-knack's CPU per request it served during that run.`)
+    out.push(`**wrk** (${S.s1.settings.wrk || 'not installed'}) is the ceiling: the same URLs (single records rotate over the same ids through a Lua \`request\` function), the same two headers, the same number of connections, \`-t 1\` at c=1 and \`-t 2\` otherwise, for ${S.s1.settings.wrkSeconds} s, the clients' warm-up + window, all of it counted (wrk takes whole seconds and has nothing to warm up); it reads the responses but parses nothing. Its process CPU is its own (\`/usr/bin/time\`, 10 ms resolution). *of wrk* = req/s / wrk's req/s in the same row group. *server CPU* = fake-knack's CPU per request it served during that run.`)
     out.push('')
     const rows = []
     for (const cs of S.s1.cases) {
