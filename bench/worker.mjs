@@ -183,7 +183,7 @@ async function shape() {
   try {
     probe = await client.getPageWith(spec.rows, spec.extra)
   } catch (e) {
-    return done({ calls: 2, available: false, reason: `not available in this build: getRecords(${JSON.stringify(spec.extra)}) threw ${e.code || e.name}: ${String(e.message).slice(0, 160)}`, fullKeys })
+    return done({ calls: 1, available: false, reason: `not available in this build: getRecords(${JSON.stringify(spec.extra)}) threw ${e.code || e.name}: ${String(e.message).slice(0, 160)}`, fullKeys })
   }
   const keys = probe.length ? Object.keys(probe[0]) : []
   const why = unavailable(spec.check, keys, probe.length)
