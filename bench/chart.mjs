@@ -1,6 +1,6 @@
 // Hand-made SVG bar charts of a results object (no chart library).
-const COLORS = { ks: '#d9480f', fetch: '#1971c2', kah: '#2f9e44', bound: '#868e96' }
-const NAMES = { ks: 'knack-session', fetch: 'fetch+JSON.parse', kah: 'knack-api-helper', bound: 'bound' }
+const COLORS = { ks: '#d9480f', undici: '#7048e8', fetch: '#1971c2', kah: '#2f9e44', wrk: '#495057', bound: '#868e96', parse: '#868e96' }
+const NAMES = { ks: 'knack-session', undici: 'undici.request', fetch: 'fetch+JSON.parse', kah: 'knack-api-helper', wrk: 'wrk (ceiling)', bound: 'bound', parse: 'JSON.parse of the full page' }
 const W = 900
 const LABEL_W = 190
 const BAR_H = 14
@@ -50,7 +50,7 @@ export function renderChart(results) {
   if (S.s2) {
     panels.push(['2. 1,000-row page, format=both (lower is better)', 'ms', [
       { label: 'wall to JS objects', values: pick(S.s2.clients, 'wallMs') },
-      { label: 'main-thread CPU', values: pick(S.s2.clients, 'mainCpuMs') },
+      { label: 'main-thread CPU (mean)', values: pick(S.s2.clients, Object.values(S.s2.clients).every((v) => v.mainCpuMeanMs != null) ? 'mainCpuMeanMs' : 'mainCpuMs') },
       { label: 'process CPU (all threads)', values: pick(S.s2.clients, 'cpuMs') },
     ]])
   }
@@ -74,6 +74,10 @@ export function renderChart(results) {
     ]])
     panels.push(['5. 429 answers received (median per run)', '', [{ label: '429s', values: pick(S.s5.clients, 'rateLimited') }]])
   }
+  if (S.s6) {
+    const groups = S.s6.variants.filter((v) => v.available).map((v) => ({ label: v.label, values: { ks: v.mainCpuMs, parse: v.parseMainMs } }))
+    if (groups.length) panels.push(['6. 1,000-row page: main-thread CPU vs JSON.parse of the full page (lower is better)', 'ms', groups])
+  }
   let y = 50
   const body = []
   for (const [title, unit, groups] of panels) {
@@ -81,8 +85,8 @@ export function renderChart(results) {
     body.push(p.svg)
     y += p.height + 10
   }
-  const legend = ['ks', 'fetch', 'kah', ...(S.s5 ? ['bound'] : [])]
-    .map((c, i) => `<rect x="${10 + i * 160}" y="10" width="12" height="12" fill="${COLORS[c]}"/><text x="${28 + i * 160}" y="21" font-size="12">${c === 'bound' ? 'theoretical bound' : NAMES[c]}</text>`)
+  const legend = ['ks', 'undici', 'fetch', 'kah', ...(S.s1 ? ['wrk'] : []), ...(S.s5 || S.s6 ? ['bound'] : [])]
+    .map((c, i) => `<rect x="${10 + i * 145}" y="10" width="12" height="12" fill="${COLORS[c]}"/><text x="${28 + i * 145}" y="21" font-size="12">${c === 'bound' ? (S.s6 ? 'bound / JSON.parse' : 'theoretical bound') : NAMES[c]}</text>`)
     .join('')
   const m = results.machine
   const sub = `<text x="10" y="40" font-size="11" fill="#555">${esc(`${m.nproc} CPUs, node ${m.node}, ${m.date.slice(0, 10)}; medians`)}</text>`

@@ -1,4 +1,4 @@
-// The three clients under test, behind one small interface:
+// The clients under test, behind one small interface:
 //   getOne(id)                  -> one record as a JS object
 //   getPage(rows, format)       -> the records of page 1 as JS objects
 //   exportAll({rows, format})   -> { count, ...extra } after reading every record of the view
@@ -26,6 +26,11 @@ export function knackSession(cfg) {
     getOne: (id) => s.getRecord({ scene, view, id }),
     getPage: async (rows, format) => {
       const page = await s.getRecords({ scene, view, page: 1, rowsPerPage: rows, format })
+      return page.records
+    },
+    // Scenario 6: one page with extra getRecords options (`fields`, `shape`).
+    getPageWith: async (rows, extra) => {
+      const page = await s.getRecords({ scene, view, page: 1, rowsPerPage: rows, ...extra })
       return page.records
     },
     exportAll: async ({ rows, format }) => {
@@ -92,6 +97,58 @@ export function plainFetch(cfg) {
   }
 }
 
+/**
+ * undici's `request()` on a `Pool` (the fastest plain-Node HTTP client): one pool for the
+ * origin with `connections` = the caller's concurrency (one socket per caller, as a keep-alive
+ * pool that never queues), `pipelining: 1` (Knack is behind ordinary HTTP/1.1 proxies),
+ * hand-written Knack headers, `body.text()` + `JSON.parse` (what `body.json()` does inside,
+ * written out so the text is there for the error message).
+ */
+export function undiciRequest(cfg) {
+  const { Pool } = require('undici')
+  const origin = new URL(cfg.baseUrl)
+  const prefix = origin.pathname.replace(/\/$/, '')
+  const pool = new Pool(origin.origin, { connections: Math.max(1, cfg.concurrency || 1), pipelining: 1 })
+  const headers = { 'x-knack-application-id': cfg.appId, authorization: cfg.token }
+  const base = `${prefix}/pages/${cfg.scene}/views/${cfg.view}/records`
+  let requests = 0
+  let got429 = 0
+  async function getJson(p) {
+    for (;;) {
+      requests++
+      const { statusCode, body } = await pool.request({ path: p, method: 'GET', headers })
+      const text = await body.text()
+      if (statusCode === 429 && cfg.retry429) {
+        got429++
+        await sleep(1000)
+        continue
+      }
+      if (statusCode !== 200) throw new Error(`GET ${p} -> ${statusCode}: ${text.slice(0, 200)}`)
+      return JSON.parse(text)
+    }
+  }
+  const pagePath = (page, rows, format) =>
+    `${base}?page=${page}&rows_per_page=${rows}` + (format ? `&format=${format}` : '')
+  return {
+    name: 'undici.request',
+    getOne: (id) => getJson(`${base}/${id}`),
+    getPage: async (rows, format) => (await getJson(pagePath(1, rows, format))).records,
+    exportAll: async ({ rows, format }) => {
+      let count = 0
+      let last = null
+      for (let page = 1; ; page++) {
+        const body = await getJson(pagePath(page, rows, format))
+        for (const r of body.records) {
+          count++
+          last = r
+        }
+        if (body.records.length === 0 || page >= body.total_pages) break
+      }
+      return { count, lastId: last && last.id, clientRequests: requests, client429: got429 }
+    },
+  }
+}
+
 /** knack-api-helper (npm), view-based auth, pointed at fake-knack via `urlBase`. */
 export function knackApiHelper(cfg) {
   const KnackAPI = require('knack-api-helper')
@@ -119,5 +176,5 @@ export function knackApiHelper(cfg) {
   }
 }
 
-export const CLIENTS = { ks: knackSession, fetch: plainFetch, kah: knackApiHelper }
-export const CLIENT_NAMES = { ks: 'knack-session', fetch: 'fetch+JSON.parse', kah: 'knack-api-helper' }
+export const CLIENTS = { ks: knackSession, undici: undiciRequest, fetch: plainFetch, kah: knackApiHelper }
+export const CLIENT_NAMES = { ks: 'knack-session', undici: 'undici.request', fetch: 'fetch+JSON.parse', kah: 'knack-api-helper', wrk: 'wrk (ceiling)' }

@@ -3,7 +3,9 @@ import path from 'node:path'
 import { startFake as startTestFake, ROOT, FIXTURE, APP_ID } from '../__test__/helpers/fake.mjs'
 
 export { ROOT, FIXTURE, APP_ID }
-export const BINARY = path.join(ROOT, 'target/release/fake-knack')
+/** Cargo's target directory: CARGO_TARGET_DIR when set (as cargo and napi build use it), else target/. */
+export const TARGET_DIR = process.env.CARGO_TARGET_DIR ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR) : path.join(ROOT, 'target')
+export const BINARY = path.join(TARGET_DIR, 'release/fake-knack')
 /** Tickets in the fixture before seeding (alice 3, bob 2). */
 export const FIXTURE_TICKETS = 5
 

@@ -24,8 +24,10 @@ const MB = opt('mb', 200)
 const ROUNDS = opt('rounds', 3)
 const BIG_MB = opt('big-mb', 1024)
 
-const RELEASE_SO = path.join(ROOT, 'target/x86_64-unknown-linux-gnu/release/libknack_session.so')
-const RELEASE_FAKE = path.join(ROOT, 'target/release/fake-knack')
+// Cargo's target directory: CARGO_TARGET_DIR when set, as cargo and napi build use it.
+const TARGET_DIR = process.env.CARGO_TARGET_DIR ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR) : path.join(ROOT, 'target')
+const RELEASE_SO = path.join(TARGET_DIR, 'x86_64-unknown-linux-gnu/release/libknack_session.so')
+const RELEASE_FAKE = path.join(TARGET_DIR, 'release/fake-knack')
 for (const f of [RELEASE_SO, RELEASE_FAKE]) {
   if (!existsSync(f)) throw new Error(`${f} is missing: node scripts/build.mjs --release && cargo build --release -p fake-knack`)
 }
