@@ -270,6 +270,9 @@ impl NativeSession {
         refresh: bool,
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, String>> {
+        // Taken now, on the JS thread: refreshes asked together share one fetch however late
+        // the runtime polls them.
+        let refresh = refresh.then(std::time::Instant::now);
         self.spawn(env, cancel, move |s, call| async move {
             s.schema(refresh, &call).await
         })
@@ -285,6 +288,7 @@ impl NativeSession {
     ) -> Result<PromiseRaw<'env, String>> {
         let config: Result<SessionConfig> = opts.to_config().map_err(to_napi);
         let call = call_options(cancel);
+        let refresh = refresh.then(std::time::Instant::now);
         env.spawn_future(async move { config?.schema(refresh, &call).await.map_err(to_napi) })
     }
 

@@ -93,15 +93,17 @@ pub async fn field_type(
 }
 
 /// The app's schema: the cached one while younger than [`SCHEMA_TTL`], else fetched again;
-/// `refresh` asks for one fetched after this call began. Concurrent callers share one fetch.
+/// `refresh: Some(asked)` asks for one fetched no earlier than `asked` (the moment the caller
+/// made its call, taken before any await, so callers that asked together share one fetch).
 pub async fn schema(
     app: &App,
     policy: &CallPolicy,
     progress: &Progress,
-    refresh: bool,
+    refresh: Option<Instant>,
 ) -> Result<Arc<Schema>> {
-    schema_where(app, policy, progress, |m| {
-        !refresh && m.fetched.elapsed() < SCHEMA_TTL
+    let asked = refresh.unwrap_or_else(Instant::now);
+    schema_where(app, policy, progress, asked, |m| {
+        refresh.is_none() && m.fetched.elapsed() < SCHEMA_TTL
     })
     .await
 }
@@ -114,7 +116,7 @@ pub async fn schema_knowing(
     progress: &Progress,
     field_keys: &[&str],
 ) -> Result<Arc<Schema>> {
-    schema_where(app, policy, progress, |m| {
+    schema_where(app, policy, progress, Instant::now(), |m| {
         m.fetched.elapsed() < SCHEMA_TTL
             && (m.fetched.elapsed() < REFRESH_AFTER
                 || field_keys.iter().all(|k| m.field(k).is_some()))
@@ -122,16 +124,16 @@ pub async fn schema_knowing(
     .await
 }
 
-/// The cached schema if `fresh` says it will do (or it was fetched while this caller waited
-/// for the cache), else a new fetch. The cache's lock is held across the fetch, so callers
+/// The cached schema if `fresh` says it will do (or it was fetched since `asked`, while this
+/// caller waited for the cache), else a new fetch. The cache's lock is held across the fetch, so callers
 /// arriving meanwhile wait for it instead of sending their own.
 async fn schema_where(
     app: &App,
     policy: &CallPolicy,
     progress: &Progress,
+    asked: Instant,
     fresh: impl Fn(&Schema) -> bool,
 ) -> Result<Arc<Schema>> {
-    let asked = Instant::now();
     let mut cache = app.metadata.lock().await;
     if let Some(m) = cache.as_ref() {
         if m.fetched >= asked || fresh(m) {

@@ -16,7 +16,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -33,8 +33,9 @@ pub struct SessionConfig {
 
 impl SessionConfig {
     /// The app's schema without a session (the metadata needs no login): JSON text
-    /// (`KnackSchema`), from the same cache sessions of the app use.
-    pub async fn schema(&self, refresh: bool, opts: &CallOptions) -> Result<String> {
+    /// (`KnackSchema`), from the same cache sessions of the app use. `refresh: Some(asked)`
+    /// wants one fetched no earlier than `asked` (see [`crate::metadata::schema`]).
+    pub async fn schema(&self, refresh: Option<Instant>, opts: &CallOptions) -> Result<String> {
         if opts.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
             return Err(Error::aborted());
         }
@@ -419,10 +420,9 @@ impl Session {
             .after_reply(reply.attempts, &reply.request, outcome)
     }
 
-    /// `GET /session/token`: ask Knack whether the token is still good and who it is.
     /// The app's schema as JSON text (`KnackSchema`), from the app's cached metadata;
-    /// `refresh` fetches it again.
-    pub async fn schema(&self, refresh: bool, opts: &CallOptions) -> Result<String> {
+    /// `refresh: Some(asked)` wants one fetched no earlier than `asked`.
+    pub async fn schema(&self, refresh: Option<Instant>, opts: &CallOptions) -> Result<String> {
         self.run(opts, |progress| async move {
             let s = crate::metadata::schema(&self.app, &self.policy, &progress, refresh).await?;
             Ok(s.to_js_json())
@@ -430,6 +430,7 @@ impl Session {
         .await
     }
 
+    /// `GET /session/token`: ask Knack whether the token is still good and who it is.
     /// Returns the user as JSON text (`{id, email, status, accountStatus, approvalStatus,
     /// profileKeys, values}`).
     pub async fn validate(&self, opts: &CallOptions) -> Result<String> {

@@ -437,7 +437,7 @@ impl Session {
             shape,
             fields: None,
         };
-        let schema = metadata::schema(self.app(), self.policy(), progress, false).await?;
+        let schema = metadata::schema(self.app(), self.policy(), progress, None).await?;
         let shaper = Shaper::resolve(&spec, &schema, &view.scene, &view.view)
             .and_then(|shaper| {
                 let text = crate::input::labels_to_fields(
