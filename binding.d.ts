@@ -13,6 +13,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class CancelHandle {
   constructor()
   cancel(): void
+  /**
+   * Make the call observed: its events go to the event sink with this observer id
+   * (0: unobserved, no event is built).
+   */
+  observe(observer: number): void
 }
 
 /** A download handed to JS chunk by chunk (`next`), for a Writable. */
@@ -293,6 +298,13 @@ export interface SessionInfo {
   expiresAt: number
   remember?: boolean
 }
+
+/**
+ * Where observed calls' events go: `callback(json)` on the JS thread, in order
+ * (`{ channel, observer, message }`); `null` stops it. The callback does not keep the
+ * process alive.
+ */
+export declare function setEventSink(callback?: (((arg: string) => void)) | undefined | null): void
 
 /** Set the log level (`error`, `warn`, `info`, `debug`, `off`); overrides `KNACK_SESSION_LOG`. */
 export declare function setLogLevel(level: string): void

@@ -849,4 +849,5 @@ module.exports.checkSessionOptions = nativeBinding.checkSessionOptions
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.isSessionId = nativeBinding.isSessionId
 module.exports.isStrongSecret = nativeBinding.isStrongSecret
+module.exports.setEventSink = nativeBinding.setEventSink
 module.exports.setLogLevel = nativeBinding.setLogLevel

@@ -7,6 +7,7 @@
 const path = require('node:path')
 const { CancelHandle } = require('./native')
 const { abortedError, mapNative, invalid } = require('./errors')
+const { observerFor } = require('./diagnostics')
 const { link } = require('./signal')
 const { nativeView } = require('./native-args')
 const { callbackFailed, invoke } = require('./callbacks')
@@ -99,7 +100,7 @@ async function uploadFile(native, a) {
   } catch (e) {
     throw mapNative(e, signal)
   }
-  const { handle, dispose } = link(signal, CancelHandle)
+  const { handle, dispose } = link(signal, CancelHandle, observerFor(a.observer))
   let timer = null
   let last = -1
   let reported = false
@@ -155,7 +156,7 @@ async function uploadFiles(native, a) {
       }
     }
     try {
-      const asset = await uploadFile(native, { ...f, kind, signal: a.signal })
+      const asset = await uploadFile(native, { ...f, kind, signal: a.signal, observer: a.observer })
       assets.push({ field: f.field, id: asset.id, filename: asset.filename })
     } catch (e) {
       throw withAssets(e, assets)
@@ -194,7 +195,7 @@ async function downloadFile(native, asset, a) {
   const target = assetOf(asset)
   const signal = a.signal ?? null
   if (signal && signal.aborted) throw abortedError(signal)
-  const { handle, dispose } = link(signal, CancelHandle)
+  const { handle, dispose } = link(signal, CancelHandle, observerFor(a.observer))
   try {
     if (typeof a.to === 'string') return await native.downloadToPath(target, a.to, handle)
     const d = native.openDownload(target, handle)
@@ -228,7 +229,7 @@ async function downloadFile(native, asset, a) {
 
 /** A report view: every report (array), or `a.report` (one object). */
 async function getReport(native, a, call) {
-  const text = await call(a.signal, (h) => native.getReport(nativeView(a), a.report ?? null, a.filters ?? null, h))
+  const text = await call(a.signal, (h) => native.getReport(nativeView(a), a.report ?? null, a.filters ?? null, h), a.observer)
   return JSON.parse(text)
 }
 

@@ -321,6 +321,12 @@ const SESSION_SPEC = {
   store,
   secret,
   onStoreError: func,
+  logger: rule((v, key) => {
+    const missing = ['debug', 'info', 'warn', 'error'].filter((m) => v === null || typeof v !== 'object' ? true : typeof v[m] !== 'function')
+    if (missing.length > 0) throw invalid(`${key} must have debug, info, warn and error methods (e.g. a pino logger); missing: ${missing.join(', ')}`)
+    return v
+  }),
+  logLevel: oneOf(['debug', 'info', 'warn', 'error', 'off']),
 }
 
 /** The keys of every session option; the middleware accepts these plus its own. */
@@ -363,6 +369,8 @@ function sessionOptions(opts, where) {
     secret: o.secret,
     onStoreError: o.onStoreError,
     maxPayloadBytes: o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+    logger: o.logger,
+    logLevel: o.logLevel ?? 'info',
     email: o.email,
     password: o.password,
     signal: o.signal ?? null,

@@ -4,6 +4,7 @@
 
 const { CancelHandle, checkListArgs } = require('./native')
 const { abortedError, mapNative } = require('./errors')
+const { observerFor } = require('./diagnostics')
 const { link } = require('./signal')
 const { nativeQuery, pagingOptions } = require('./native-args')
 
@@ -138,7 +139,7 @@ function openRecords(native, a) {
   }
   const signal = a.signal ?? null
   return new RecordIterator(async () => {
-    const { handle, dispose } = link(signal, CancelHandle)
+    const { handle, dispose } = link(signal, CancelHandle, observerFor(a.observer))
     try {
       if (signal && signal.aborted) throw abortedError(signal)
       const pager = await native.openPager(query, paging, handle)

@@ -16,13 +16,17 @@ const { storeOf, storeError, saveSession, readSession, dropExpired } = require('
 const { RecordIterator, openRecords, parsePage, parseRecord } = require('./records')
 const bulk = require('./bulk')
 const files = require('./files')
+const { observerFor, registerLogger, adopt } = require('./diagnostics')
 
 const INTERNAL = Symbol('knack-session.internal')
 
-/** Run a native async call with the caller's AbortSignal; map errors to KnackError. */
-async function call(signal, fn) {
+/**
+ * Run a native async call with the caller's AbortSignal (and `observer`, the session's logger
+ * id, see lib/diagnostics.js); map errors to KnackError.
+ */
+async function call(signal, fn, observer = 0) {
   const s = checkSignal(signal)
-  const { handle, dispose } = link(s, CancelHandle)
+  const { handle, dispose } = link(s, CancelHandle, observerFor(observer))
   try {
     return await fn(handle)
   } catch (e) {
@@ -38,6 +42,7 @@ class KnackSession {
   #store
   #secret
   #maxPayloadBytes
+  #observer = 0
   #loggedOut = false
 
   /** @private use KnackSession.login / fromToken / restore */
@@ -50,6 +55,12 @@ class KnackSession {
     this.#store = store
     this.#secret = opts.secret
     this.#maxPayloadBytes = opts.maxPayloadBytes
+    if (opts.observer) {
+      adopt(opts.observerHolder, this, opts.observer)
+      this.#observer = opts.observer
+    } else if (opts.logger) {
+      this.#observer = registerLogger(this, opts.logger, opts.logLevel)
+    }
   }
 
   /**
@@ -60,8 +71,10 @@ class KnackSession {
     const o = sessionOptions(opts, 'login')
     const store = storeOf(o.store)
     const sealer = sealerFor(store, o.secret)
-    const n = await call(o.signal, (h) => NativeSession.login(o.native, o.email, o.password, h))
-    const session = new KnackSession(INTERNAL, n, store, o)
+    const observerHolder = {}
+    const observer = o.logger ? registerLogger(observerHolder, o.logger, o.logLevel) : 0
+    const n = await call(o.signal, (h) => NativeSession.login(o.native, o.email, o.password, h), observer)
+    const session = new KnackSession(INTERNAL, n, store, { ...o, observer, observerHolder })
     await session.#save(sealer)
     return session
   }
@@ -175,6 +188,13 @@ class KnackSession {
     return this.#native.getToken()
   }
 
+  /** Checked arguments, with this session's observer for the calls they go to. */
+  #args(name, args, ctx) {
+    const a = callArgs(name, args, ctx)
+    a.observer = this.#observer
+    return a
+  }
+
   /** What payload checks need: the cap on JSON bodies and filters. */
   #ctx() {
     return { maxPayloadBytes: this.#maxPayloadBytes }
@@ -185,8 +205,8 @@ class KnackSession {
    * for 10 minutes: `{ signal?, refresh? }`.
    */
   async schema(opts = {}) {
-    const a = callArgs('schema', opts)
-    return JSON.parse(await call(a.signal, (h) => this.#native.schema(a.refresh === true, h)))
+    const a = this.#args('schema', opts)
+    return JSON.parse(await call(a.signal, (h) => this.#native.schema(a.refresh === true, h)), this.#observer)
   }
 
   /** An app's schema without logging in (its metadata is public): `{ appId, baseUrl?, signal?, refresh?, ... }`. */
@@ -196,15 +216,15 @@ class KnackSession {
   }
 
   async validate(opts = {}) {
-    const a = callArgs('validate', opts)
-    const text = await call(a.signal, (h) => this.#native.validate(h))
+    const a = this.#args('validate', opts)
+    const text = await call(a.signal, (h) => this.#native.validate(h), this.#observer)
     this.#info = this.#native.info()
     return JSON.parse(text)
   }
 
   async getRecords(q) {
-    const a = callArgs('getRecords', q, this.#ctx())
-    const text = await call(a.signal, (h) => this.#native.getRecords(nativeQuery(a), h))
+    const a = this.#args('getRecords', q, this.#ctx())
+    const text = await call(a.signal, (h) => this.#native.getRecords(nativeQuery(a), h), this.#observer)
     return parsePage(text, a.shape)
   }
 
@@ -213,7 +233,7 @@ class KnackSession {
   }
 
   #records(name, q) {
-    return openRecords(this.#native, callArgs(name, q, this.#ctx()))
+    return openRecords(this.#native, this.#args(name, q, this.#ctx()))
   }
 
   async getAllRecords(q) {
@@ -225,27 +245,27 @@ class KnackSession {
   }
 
   async getRecord(args) {
-    const a = callArgs('getRecord', args)
-    const text = await call(a.signal, (h) => this.#native.getRecord(nativeView(a), a.id, h))
+    const a = this.#args('getRecord', args)
+    const text = await call(a.signal, (h) => this.#native.getRecord(nativeView(a), a.id, h), this.#observer)
     return parseRecord(text, a.shape)
   }
 
   async createRecord(args) {
-    const a = callArgs('createRecord', args, this.#ctx())
+    const a = this.#args('createRecord', args, this.#ctx())
     return this.#write(a, (data, h) => this.#native.createRecord(nativeView(a), data, h))
   }
 
   async updateRecord(args) {
-    const a = callArgs('updateRecord', args, this.#ctx())
+    const a = this.#args('updateRecord', args, this.#ctx())
     return this.#write(a, (data, h) => this.#native.updateRecord(nativeView(a), a.id, data, h))
   }
 
   /** A write, after uploading its `files` (their asset ids go into `data`). */
   async #write(a, send) {
-    if (!a.files) return parseRecord(await call(a.signal, (h) => send(a.data, h)), a.shape)
+    if (!a.files) return parseRecord(await call(a.signal, (h) => send(a.data, h), this.#observer), a.shape)
     const { data, assets } = await files.uploadFiles(this.#native, a)
     try {
-      return parseRecord(await call(a.signal, (h) => send(data, h)), a.shape)
+      return parseRecord(await call(a.signal, (h) => send(data, h), this.#observer), a.shape)
     } catch (e) {
       throw files.withAssets(e, assets)
     }
@@ -256,7 +276,7 @@ class KnackSession {
    * onProgress?, signal? }` -> `{ id, type, filename, publicUrl, thumbUrl, size }`.
    */
   async uploadFile(args) {
-    return files.uploadFile(this.#native, callArgs('uploadFile', args))
+    return files.uploadFile(this.#native, this.#args('uploadFile', args))
   }
 
   /**
@@ -264,17 +284,17 @@ class KnackSession {
    * or a URL) `{ to: path | Writable, signal? }` -> `{ bytes, contentType, filename }`.
    */
   async downloadFile(asset, opts) {
-    return files.downloadFile(this.#native, asset, callArgs('downloadFile', opts))
+    return files.downloadFile(this.#native, asset, this.#args('downloadFile', opts))
   }
 
   /** A report view: `{ scene, view, report?, filters?, parentRecordId?, signal? }`. */
   async getReport(args) {
-    return files.getReport(this.#native, callArgs('getReport', args, this.#ctx()), call)
+    return files.getReport(this.#native, this.#args('getReport', args, this.#ctx()), call)
   }
 
   async deleteRecord(args) {
-    const a = callArgs('deleteRecord', args)
-    await call(a.signal, (h) => this.#native.deleteRecord(nativeView(a), a.id, h))
+    const a = this.#args('deleteRecord', args)
+    await call(a.signal, (h) => this.#native.deleteRecord(nativeView(a), a.id, h), this.#observer)
   }
 
   /** Counters and limits of this app's shared transport (requests, retries, 429s, queue, plan). */
@@ -293,17 +313,17 @@ class KnackSession {
 
   /** Create many records through a form view. Results come back in input order. */
   async createRecords(args) {
-    return bulk.createRecords(this.#native, callArgs('createRecords', args), this.#ctx())
+    return bulk.createRecords(this.#native, this.#args('createRecords', args), this.#ctx())
   }
 
   /** Update many records: `records` is `[{ id, data }]`. */
   async updateRecords(args) {
-    return bulk.updateRecords(this.#native, callArgs('updateRecords', args), this.#ctx())
+    return bulk.updateRecords(this.#native, this.#args('updateRecords', args), this.#ctx())
   }
 
   /** Delete many records by id. */
   async deleteRecords(args) {
-    return bulk.deleteRecords(this.#native, callArgs('deleteRecords', args), this.#ctx())
+    return bulk.deleteRecords(this.#native, this.#args('deleteRecords', args), this.#ctx())
   }
 
   /** Safe to log: no token, and no session id (it unlocks the stored session). */

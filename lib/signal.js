@@ -31,9 +31,12 @@ function cancel(handle) {
  * @param {AbortSignal | null} signal
  * @param {new () => { cancel(): void }} CancelHandle
  */
-function link(signal, CancelHandle) {
-  if (!signal) return { handle: undefined, dispose() {} }
+function link(signal, CancelHandle, observer = 0) {
+  if (!signal && !observer) return { handle: undefined, dispose() {} }
   const handle = new CancelHandle()
+  // An observed call (lib/diagnostics.js) carries its observer id to Rust on the handle.
+  if (observer) handle.observe(observer)
+  if (!signal) return { handle, dispose() {} }
   if (signal.aborted) {
     cancel(handle)
     return { handle, dispose() {} }

@@ -60,6 +60,8 @@ impl ToNapiValue for JsonText {
 #[napi]
 pub struct CancelHandle {
     token: CancellationToken,
+    /// Who observes the call (events for diagnostics_channel and the session's logger).
+    observer: std::sync::atomic::AtomicU64,
 }
 
 #[napi]
@@ -69,6 +71,7 @@ impl CancelHandle {
     pub fn new() -> Self {
         CancelHandle {
             token: CancellationToken::new(),
+            observer: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -76,11 +79,47 @@ impl CancelHandle {
     pub fn cancel(&self) {
         self.token.cancel();
     }
+
+    /// Make the call observed: its events go to the event sink with this observer id
+    /// (0: unobserved, no event is built).
+    #[napi]
+    pub fn observe(&self, observer: u32) {
+        self.observer
+            .store(u64::from(observer), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn observer(&self) -> u64 {
+        self.observer.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Where observed calls' events go: `callback(json)` on the JS thread, in order
+/// (`{ channel, observer, message }`); `null` stops it. The callback does not keep the
+/// process alive.
+#[napi]
+pub fn set_event_sink(
+    callback: Option<
+        napi::threadsafe_function::ThreadsafeFunction<String, (), String, Status, false, true>,
+    >,
+) {
+    match callback {
+        None => knack_client::set_event_sink(None),
+        Some(tsfn) => {
+            let tsfn = Arc::new(tsfn);
+            knack_client::set_event_sink(Some(Arc::new(move |e: knack_client::Event| {
+                let _ = tsfn.call(
+                    e.to_json(),
+                    napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking,
+                );
+            })));
+        }
+    }
 }
 
 fn call_options(cancel: Option<&CancelHandle>) -> CallOptions {
     CallOptions {
         cancel: cancel.map(|c| c.token.clone()),
+        observe: cancel.map_or(0, CancelHandle::observer),
     }
 }
 
@@ -332,9 +371,12 @@ impl NativeSession {
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, NativePager>> {
         let s = self.inner.clone();
+        let observe = cancel.map_or(0, CancelHandle::observer);
         let cancel = cancel.map(|c| c.token.clone());
         let query: Result<ListQuery> = query.to_query();
-        let opts = options::paging(opts).map_err(to_napi);
+        let opts = options::paging(opts)
+            .map(|o| knack_client::PagingOptions { observe, ..o })
+            .map_err(to_napi);
         env.spawn_future(async move {
             let pager = Pager::open(s, &query?, opts?, cancel)
                 .await

@@ -30,6 +30,8 @@ pub struct PagingOptions {
     pub prefetch: usize,
     /// Fail with `KNACK_BAD_RESPONSE` on a shortfall or duplicate ids instead of reporting.
     pub strict: bool,
+    /// Who observes the iteration's requests (`events`): 0 for nobody.
+    pub observe: u64,
 }
 
 impl PagingOptions {
@@ -43,6 +45,7 @@ impl Default for PagingOptions {
             max_records: None,
             prefetch: DEFAULT_PREFETCH,
             strict: false,
+            observe: 0,
         }
     }
 }
@@ -238,6 +241,7 @@ impl Pager {
         let stop = cancel.map(|c| c.child_token()).unwrap_or_default();
         let call = CallOptions {
             cancel: Some(stop.clone()),
+            observe: opts.observe,
         };
         // Resolve the parent slug now, so a bad scene fails the open call itself.
         session

@@ -41,6 +41,7 @@ impl SessionConfig {
         }
         let app = App::shared(&self.base_url, &self.app_id, &self.app)?;
         let progress = Arc::new(Progress::default());
+        progress.observe.store(opts.observe, Ordering::Relaxed);
         guard(
             async {
                 let s = crate::metadata::schema(&app, &self.policy, &progress, refresh).await?;
@@ -119,6 +120,8 @@ pub fn new_session_id() -> Result<String> {
 #[derive(Debug, Default, Clone)]
 pub struct CallOptions {
     pub cancel: Option<CancellationToken>,
+    /// Who observes the call's requests (`events`): 0 for nobody.
+    pub observe: u64,
 }
 
 impl Session {
@@ -186,6 +189,36 @@ impl Session {
         remember: bool,
         opts: &CallOptions,
     ) -> Result<Session> {
+        let progress = Progress::default();
+        progress.observe.store(opts.observe, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let r = Self::login_inner(config, email, password, remember, opts, &progress).await;
+        if opts.observe != 0 {
+            crate::events::emit(crate::events::Event {
+                kind: crate::events::Kind::Login,
+                observer: opts.observe,
+                request_id: crate::events::next_request_id(),
+                method: "POST".into(),
+                path: format!("/applications/{}/session", config.app_id),
+                attempt: progress.attempts.load(Ordering::Relaxed),
+                status: r.as_ref().err().and_then(|e| e.status),
+                duration_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+                code: r.as_ref().err().map(|e| e.code()),
+                wait_ms: None,
+                reason: None,
+            });
+        }
+        r
+    }
+
+    async fn login_inner(
+        config: &SessionConfig,
+        email: &str,
+        password: &Secret,
+        remember: bool,
+        opts: &CallOptions,
+        progress: &Progress,
+    ) -> Result<Session> {
         let email = email.trim();
         if email.is_empty() || !email.contains('@') || email.len() > 320 {
             return Err(Error::invalid("email must be an email address"));
@@ -203,12 +236,11 @@ impl Session {
         call.app_header = false;
         // Logging in changes no data: safe to repeat.
         call.idempotent = true;
-        let progress = Progress::default();
         let reply = guard(
-            transport::send(&app, &call, &config.policy, &progress),
+            transport::send(&app, &call, &config.policy, progress),
             opts.cancel.as_ref(),
             config.policy.deadline,
-            &progress,
+            progress,
         )
         .await?;
         if !(200..300).contains(&reply.status) {
@@ -360,6 +392,7 @@ impl Session {
         }
         self.check_usable()?;
         let progress = Arc::new(Progress::default());
+        progress.observe.store(opts.observe, Ordering::Relaxed);
         guard(
             f(progress.clone()),
             opts.cancel.as_ref(),

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::bounds::{Bound, DAY_MS};
 use crate::classify::{classify, Ending, Facts, Next, Wait};
 use crate::error::{Error, ErrorCode, Result};
+use crate::events::{self, Event};
 use crate::klog;
 use crate::outcome::AttemptLog;
 use crate::retry::RetryPolicy;
@@ -123,11 +124,49 @@ pub struct Progress {
     pub log: AttemptLog,
     /// The method and path of the operation's current request.
     request: Mutex<Option<String>>,
+    /// Who observes the operation (`events`): 0 for nobody, then no event is built.
+    pub observe: std::sync::atomic::AtomicU64,
+    /// The observed request in flight, for its error event if the operation is cut off.
+    open: Mutex<Option<OpenRequest>>,
+}
+
+/// An observed request that has started and not yet ended.
+#[derive(Debug, Clone)]
+struct OpenRequest {
+    id: String,
+    method: String,
+    path: String,
+    attempt: u32,
+    started: Instant,
+}
+
+impl OpenRequest {
+    fn event(&self, kind: events::Kind, observer: u64) -> Event {
+        Event {
+            kind,
+            observer,
+            request_id: self.id.clone(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            attempt: self.attempt,
+            status: None,
+            duration_ms: Some(self.started.elapsed().as_secs_f64() * 1000.0),
+            code: None,
+            wait_ms: None,
+            reason: None,
+        }
+    }
 }
 
 impl Progress {
     /// The error for an operation cut off (aborted, deadline) with what its request did.
     fn cut(&self, e: Error) -> Error {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(o) = open {
+            let mut ev = o.event(events::Kind::Error, self.observe.load(Ordering::Relaxed));
+            ev.code = Some(e.code());
+            events::emit(ev);
+        }
         let outcome = self.log.outcome();
         let mut e = e
             .with_attempts(self.attempts.load(Ordering::Relaxed))
@@ -501,15 +540,53 @@ pub async fn send(
     let log = &progress.log;
     log.reset();
     *progress.request.lock().unwrap_or_else(|p| p.into_inner()) = Some(label.clone());
+    let observer = progress.observe.load(Ordering::Relaxed);
+    let mut open = (observer != 0).then(|| OpenRequest {
+        id: events::next_request_id(),
+        method: call.method.to_string(),
+        path: events::route(&call.path),
+        attempt: 0,
+        started: Instant::now(),
+    });
+    // The event of `kind` for this request (nothing when unobserved).
+    let note = |open: &Option<OpenRequest>, kind: events::Kind, f: &dyn Fn(&mut Event)| {
+        if let Some(o) = open {
+            let mut ev = o.event(kind, observer);
+            f(&mut ev);
+            events::emit(ev);
+        }
+    };
     let mut attempt: u32 = 0;
     loop {
         app.quota.check().map_err(|e| {
+            if let Some(o) = open.take() {
+                let mut ev = o.event(events::Kind::Error, observer);
+                ev.code = Some(e.code());
+                events::emit(ev);
+            }
             e.with_attempts(attempt)
                 .with_request(label.clone())
                 .with_outcome(log.outcome())
         })?;
+        let queued = Instant::now();
         app.governor.acquire().await;
+        let waited = queued.elapsed();
         attempt += 1;
+        if let Some(o) = open.as_mut() {
+            o.attempt = attempt;
+        }
+        if waited >= Duration::from_millis(1) {
+            note(&open, events::Kind::RateLimitWait, &|e| {
+                e.wait_ms = Some(waited.as_secs_f64() * 1000.0);
+                e.duration_ms = None;
+            });
+        }
+        if attempt == 1 {
+            note(&open, events::Kind::Start, &|e| e.duration_ms = None);
+            *progress.open.lock().unwrap_or_else(|p| p.into_inner()) = open.clone();
+        } else if let Some(o) = &open {
+            *progress.open.lock().unwrap_or_else(|p| p.into_inner()) = Some(o.clone());
+        }
         progress.attempts.store(attempt, Ordering::Relaxed);
         log.begin();
         app.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -545,6 +622,13 @@ pub async fn send(
         }
         match verdict.next {
             Next::Done => {
+                progress
+                    .open
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                let status = attempted.response.as_ref().map(|r| r.status);
+                note(&open, events::Kind::End, &|e| e.status = status);
                 let resp = attempted
                     .response
                     .ok_or_else(|| Error::bad_response(format!("{label}: no answer")))?;
@@ -568,12 +652,29 @@ pub async fn send(
                     pause.as_millis(),
                     attempted.ending
                 );
+                let status = attempted.response.as_ref().map(|r| r.status);
+                let reason = ending_reason(&attempted.ending);
+                note(&open, events::Kind::Retry, &|e| {
+                    e.status = status;
+                    e.wait_ms = Some(pause.as_secs_f64() * 1000.0);
+                    e.reason = Some(reason.to_owned());
+                });
                 if !pause.is_zero() {
                     tokio::time::sleep(pause).await;
                 }
             }
             Next::Fail { code, outcome } => {
                 debug_assert_eq!(outcome, log.outcome());
+                progress
+                    .open
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                let status = attempted.response.as_ref().map(|r| r.status);
+                note(&open, events::Kind::Error, &|e| {
+                    e.status = status;
+                    e.code = Some(code.as_str());
+                });
                 return Err(attempted
                     .error(code, &label, policy)
                     .with_attempts(attempt)
@@ -581,6 +682,18 @@ pub async fn send(
                     .with_outcome(outcome));
             }
         }
+    }
+}
+
+/// Why an attempt is retried, for the retry event.
+fn ending_reason(e: &Ending) -> &'static str {
+    match e {
+        Ending::Answer { status: 429, .. } => "rate-limited",
+        Ending::Answer { .. } => "server-error",
+        Ending::Connect => "connect",
+        Ending::AfterSend => "connection-lost",
+        Ending::Timeout => "timeout",
+        Ending::Unusable { .. } => "unusable",
     }
 }
 

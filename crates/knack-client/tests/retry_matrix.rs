@@ -797,6 +797,7 @@ async fn a_write_cut_off_by_an_abort_or_the_deadline_may_have_been_applied() {
     let cancel = CancellationToken::new();
     let o = CallOptions {
         cancel: Some(cancel.clone()),
+        ..Default::default()
     };
     let new_ticket = view("scene_1", "view_2");
     let t = Instant::now();
