@@ -15,9 +15,10 @@ export declare class CancelHandle {
   cancel(): void
   /**
    * Make the call observed: its events go to the event sink with this observer id
-   * (0: unobserved, no event is built).
+   * (0: unobserved, no event is built). `quiet`: its session logs it, so Rust writes no
+   * stderr lines for it.
    */
-  observe(observer: number): void
+  observe(observer: number, quiet: boolean): void
 }
 
 /** A download handed to JS chunk by chunk (`next`), for a Writable. */
@@ -84,6 +85,15 @@ export declare class NativeSession {
   static fromToken(token: string, opts: NativeOptions): NativeSession
   /** Log in with email and password. */
   static login(opts: NativeOptions, email: string, password: string, cancel?: CancelHandle | undefined | null): Promise<NativeSession>
+  /**
+   * A service session (README "Background jobs"): goes on with `stored` (the session a
+   * store kept under `id`, see `Sealer.serviceId`) unless its token is about to expire,
+   * else logs in now; then logs in again by itself before the token expires and whenever
+   * Knack refuses it. `id` null: no store, a random id.
+   */
+  static service(opts: NativeOptions, id: string | undefined | null, email: string, password: string, stored?: NativeSession | undefined | null, cancel?: CancelHandle | undefined | null): Promise<NativeSession>
+  /** Logins a service session made after its first (0 for other sessions). */
+  renewals(): number
   info(): SessionInfo
   /** Counters and limits of the app's shared transport. */
   stats(): TransportStats
@@ -144,6 +154,11 @@ export declare class Sealer {
   static random(): Sealer
   /** Seal a session. */
   seal(session: NativeSession): string
+  /**
+   * The id a service session of `email` in `app_id` is stored under (the same wherever
+   * this secret is; unguessable without it).
+   */
+  serviceId(appId: string, email: string): string
   /** Open a sealed record stored under `id` into a session (KNACK_STORE when it does not open). */
   open(id: string, text: string, opts: NativeOptions): NativeSession
 }

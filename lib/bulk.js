@@ -5,7 +5,6 @@
 const { CancelHandle } = require('./native')
 const codes = require('./codes')
 const { KnackError, abortedError, mapNative } = require('./errors')
-const { observerFor } = require('./diagnostics')
 const { link } = require('./signal')
 const { bulkItem } = require('./options')
 const { nativeView } = require('./native-args')
@@ -55,7 +54,7 @@ async function bulk(native, a, items, kind, send, ctx) {
   if (first && first.code === codes.INVALID_ARGUMENT) throw first
   const onProgress = a.onProgress
   const signal = a.signal ?? null
-  const { handle, dispose } = link(signal, CancelHandle, observerFor(a.observer))
+  const { handle, dispose } = link(signal, CancelHandle, a.watch)
   const results = new Array(items.length)
   const progress = { done: 0, total: items.length, succeeded: 0, failed: 0, notAttempted: 0 }
   let stop = null

@@ -7,7 +7,6 @@
 const path = require('node:path')
 const { CancelHandle } = require('./native')
 const { abortedError, mapNative, invalid } = require('./errors')
-const { observerFor } = require('./diagnostics')
 const { link } = require('./signal')
 const { nativeView } = require('./native-args')
 const { callbackFailed, invoke } = require('./callbacks')
@@ -100,7 +99,7 @@ async function uploadFile(native, a) {
   } catch (e) {
     throw mapNative(e, signal)
   }
-  const { handle, dispose } = link(signal, CancelHandle, observerFor(a.observer))
+  const { handle, dispose } = link(signal, CancelHandle, a.watch)
   let timer = null
   let last = -1
   let reported = false
@@ -156,7 +155,7 @@ async function uploadFiles(native, a) {
       }
     }
     try {
-      const asset = await uploadFile(native, { ...f, kind, signal: a.signal, observer: a.observer })
+      const asset = await uploadFile(native, { ...f, kind, signal: a.signal, watch: a.watch })
       assets.push({ field: f.field, id: asset.id, filename: asset.filename })
     } catch (e) {
       throw withAssets(e, assets)
@@ -195,7 +194,7 @@ async function downloadFile(native, asset, a) {
   const target = assetOf(asset)
   const signal = a.signal ?? null
   if (signal && signal.aborted) throw abortedError(signal)
-  const { handle, dispose } = link(signal, CancelHandle, observerFor(a.observer))
+  const { handle, dispose } = link(signal, CancelHandle, a.watch)
   try {
     if (typeof a.to === 'string') return await native.downloadToPath(target, a.to, handle)
     const d = native.openDownload(target, handle)
@@ -229,7 +228,7 @@ async function downloadFile(native, asset, a) {
 
 /** A report view: every report (array), or `a.report` (one object). */
 async function getReport(native, a, call) {
-  const text = await call(a.signal, (h) => native.getReport(nativeView(a), a.report ?? null, a.filters ?? null, h), a.observer)
+  const text = await call(a.signal, (h) => native.getReport(nativeView(a), a.report ?? null, a.filters ?? null, h), a.watch)
   return JSON.parse(text)
 }
 

@@ -322,7 +322,7 @@ const SESSION_SPEC = {
   secret,
   onStoreError: func,
   logger: rule((v, key) => {
-    const missing = ['debug', 'info', 'warn', 'error'].filter((m) => v === null || typeof v !== 'object' ? true : typeof v[m] !== 'function')
+    const missing = ['debug', 'info', 'warn', 'error'].filter((m) => v === null || (typeof v !== 'object' && typeof v !== 'function') || typeof v[m] !== 'function')
     if (missing.length > 0) throw invalid(`${key} must have debug, info, warn and error methods (e.g. a pino logger); missing: ${missing.join(', ')}`)
     return v
   }),
@@ -356,13 +356,13 @@ function nativeFields(o) {
 }
 
 /**
- * Session options of `where` ('login' | 'fromToken' | 'restore') checked. Returns
+ * Session options of `where` ('login' | 'service' | 'fromToken' | 'restore') checked. Returns
  * `{ native, store, secret, onStoreError, maxPayloadBytes, email?, password?, signal? }`.
  */
 function sessionOptions(opts, where) {
   const label = `KnackSession.${where}() options`
   if (!isObject(opts)) throw invalid(`${label} must be an object with at least appId`)
-  const o = parse(opts, where === 'login' ? LOGIN_SPEC : SESSION_SPEC, label)
+  const o = parse(opts, where === 'login' || where === 'service' ? LOGIN_SPEC : SESSION_SPEC, label)
   return {
     native: nativeFields(o),
     store: o.store,

@@ -4,7 +4,6 @@
 
 const { CancelHandle, checkListArgs } = require('./native')
 const { abortedError, mapNative } = require('./errors')
-const { observerFor } = require('./diagnostics')
 const { link } = require('./signal')
 const { nativeQuery, pagingOptions } = require('./native-args')
 
@@ -139,7 +138,7 @@ function openRecords(native, a) {
   }
   const signal = a.signal ?? null
   return new RecordIterator(async () => {
-    const { handle, dispose } = link(signal, CancelHandle, observerFor(a.observer))
+    const { handle, dispose } = link(signal, CancelHandle, a.watch)
     try {
       if (signal && signal.aborted) throw abortedError(signal)
       const pager = await native.openPager(query, paging, handle)

@@ -16,17 +16,18 @@ const { storeOf, storeError, saveSession, readSession, dropExpired } = require('
 const { RecordIterator, openRecords, parsePage, parseRecord } = require('./records')
 const bulk = require('./bulk')
 const files = require('./files')
-const { observerFor, registerLogger, adopt } = require('./diagnostics')
+const { watcher } = require('./diagnostics')
+const { reportStoreError } = require('./callbacks')
 
 const INTERNAL = Symbol('knack-session.internal')
 
 /**
- * Run a native async call with the caller's AbortSignal (and `observer`, the session's logger
- * id, see lib/diagnostics.js); map errors to KnackError.
+ * Run a native async call with the caller's AbortSignal, observed for `watch` (the session's
+ * watcher, see lib/diagnostics.js) and diagnostics_channel; map errors to KnackError.
  */
-async function call(signal, fn, observer = 0) {
+async function call(signal, fn, watch = null) {
   const s = checkSignal(signal)
-  const { handle, dispose } = link(s, CancelHandle, observerFor(observer))
+  const { handle, dispose } = link(s, CancelHandle, watch)
   try {
     return await fn(handle)
   } catch (e) {
@@ -42,7 +43,8 @@ class KnackSession {
   #store
   #secret
   #maxPayloadBytes
-  #observer = 0
+  #watch = null
+  #onStoreError
   #loggedOut = false
 
   /** @private use KnackSession.login / fromToken / restore */
@@ -55,12 +57,8 @@ class KnackSession {
     this.#store = store
     this.#secret = opts.secret
     this.#maxPayloadBytes = opts.maxPayloadBytes
-    if (opts.observer) {
-      adopt(opts.observerHolder, this, opts.observer)
-      this.#observer = opts.observer
-    } else if (opts.logger) {
-      this.#observer = registerLogger(this, opts.logger, opts.logLevel)
-    }
+    this.#onStoreError = opts.onStoreError
+    this.#watch = opts.watch ?? watcher(opts.logger, opts.logLevel)
   }
 
   /**
@@ -71,12 +69,46 @@ class KnackSession {
     const o = sessionOptions(opts, 'login')
     const store = storeOf(o.store)
     const sealer = sealerFor(store, o.secret)
-    const observerHolder = {}
-    const observer = o.logger ? registerLogger(observerHolder, o.logger, o.logLevel) : 0
-    const n = await call(o.signal, (h) => NativeSession.login(o.native, o.email, o.password, h), observer)
-    const session = new KnackSession(INTERNAL, n, store, { ...o, observer, observerHolder })
+    const watch = watcher(o.logger, o.logLevel)
+    const n = await call(o.signal, (h) => NativeSession.login(o.native, o.email, o.password, h), watch)
+    const session = new KnackSession(INTERNAL, n, store, { ...o, watch })
     await session.#save(sealer)
     return session
+  }
+
+  /**
+   * A service session (README "Background jobs"): a job or server acting as one Knack user.
+   * Logs in now (or goes on with the token `store` kept for this user, when it is not about
+   * to expire), then logs in again by itself before the token expires and whenever Knack
+   * refuses it: one login for all the calls that need it, and only calls Knack refused are
+   * sent again. With a `store`, every new token is saved there for the next process.
+   */
+  static async service(opts) {
+    const o = sessionOptions(opts, 'service')
+    const store = o.store === undefined ? null : storeOf(o.store)
+    const sealer = store ? sealerFor(store, o.secret) : null
+    const id = sealer ? sealer.serviceId(o.native.appId, o.email) : null
+    /** @type {KnackSession | null} */
+    let session = null
+    const watch = watcher(o.logger, o.logLevel, () => session?.#renewed())
+    const stored = store ? await readSession(store, sealer, id, o) : null
+    const n = await call(o.signal, (h) => NativeSession.service(o.native, id, o.email, o.password, stored, h), watch)
+    session = new KnackSession(INTERNAL, n, store, { ...o, watch })
+    if (sealer) await session.#save(sealer)
+    return session
+  }
+
+  /** A service session logged in again: its new token and expiry, saved if it has a store. */
+  #renewed() {
+    if (this.#loggedOut) return
+    this.#info = this.#native.info()
+    if (!this.#store) return
+    this.#save(sealerFor(this.#store, this.#secret)).catch((e) => reportStoreError(this.#onStoreError, e))
+  }
+
+  /** Logins a service session made after its first (0 for other sessions). */
+  get renewals() {
+    return this.#native.renewals()
   }
 
   async #save(sealer) {
@@ -188,10 +220,10 @@ class KnackSession {
     return this.#native.getToken()
   }
 
-  /** Checked arguments, with this session's observer for the calls they go to. */
+  /** Checked arguments, with this session's watcher for the calls they go to. */
   #args(name, args, ctx) {
     const a = callArgs(name, args, ctx)
-    a.observer = this.#observer
+    a.watch = this.#watch
     return a
   }
 
@@ -206,7 +238,7 @@ class KnackSession {
    */
   async schema(opts = {}) {
     const a = this.#args('schema', opts)
-    return JSON.parse(await call(a.signal, (h) => this.#native.schema(a.refresh === true, h)), this.#observer)
+    return JSON.parse(await call(a.signal, (h) => this.#native.schema(a.refresh === true, h), this.#watch))
   }
 
   /** An app's schema without logging in (its metadata is public): `{ appId, baseUrl?, signal?, refresh?, ... }`. */
@@ -217,14 +249,14 @@ class KnackSession {
 
   async validate(opts = {}) {
     const a = this.#args('validate', opts)
-    const text = await call(a.signal, (h) => this.#native.validate(h), this.#observer)
+    const text = await call(a.signal, (h) => this.#native.validate(h), this.#watch)
     this.#info = this.#native.info()
     return JSON.parse(text)
   }
 
   async getRecords(q) {
     const a = this.#args('getRecords', q, this.#ctx())
-    const text = await call(a.signal, (h) => this.#native.getRecords(nativeQuery(a), h), this.#observer)
+    const text = await call(a.signal, (h) => this.#native.getRecords(nativeQuery(a), h), this.#watch)
     return parsePage(text, a.shape)
   }
 
@@ -246,7 +278,7 @@ class KnackSession {
 
   async getRecord(args) {
     const a = this.#args('getRecord', args)
-    const text = await call(a.signal, (h) => this.#native.getRecord(nativeView(a), a.id, h), this.#observer)
+    const text = await call(a.signal, (h) => this.#native.getRecord(nativeView(a), a.id, h), this.#watch)
     return parseRecord(text, a.shape)
   }
 
@@ -262,10 +294,10 @@ class KnackSession {
 
   /** A write, after uploading its `files` (their asset ids go into `data`). */
   async #write(a, send) {
-    if (!a.files) return parseRecord(await call(a.signal, (h) => send(a.data, h), this.#observer), a.shape)
+    if (!a.files) return parseRecord(await call(a.signal, (h) => send(a.data, h), this.#watch), a.shape)
     const { data, assets } = await files.uploadFiles(this.#native, a)
     try {
-      return parseRecord(await call(a.signal, (h) => send(data, h), this.#observer), a.shape)
+      return parseRecord(await call(a.signal, (h) => send(data, h), this.#watch), a.shape)
     } catch (e) {
       throw files.withAssets(e, assets)
     }
@@ -294,7 +326,7 @@ class KnackSession {
 
   async deleteRecord(args) {
     const a = this.#args('deleteRecord', args)
-    await call(a.signal, (h) => this.#native.deleteRecord(nativeView(a), a.id, h), this.#observer)
+    await call(a.signal, (h) => this.#native.deleteRecord(nativeView(a), a.id, h), this.#watch)
   }
 
   /** Counters and limits of this app's shared transport (requests, retries, 429s, queue, plan). */

@@ -4,6 +4,7 @@
 // it is removed when the last of those calls settles, so a long-lived signal collects nothing.
 
 const { abortedError, invalid } = require('./errors')
+const { observe } = require('./diagnostics')
 
 function checkSignal(signal) {
   if (signal === undefined || signal === null) return null
@@ -26,20 +27,23 @@ function cancel(handle) {
 }
 
 /**
- * Link a signal to a new native CancelHandle. Returns { handle, dispose }; call dispose()
- * when the call has settled.
+ * Link a signal to a new native CancelHandle, and observe the call for `watch` (a session's
+ * watcher) and diagnostics_channel subscribers (lib/diagnostics.js). Returns
+ * { handle, dispose }; call dispose() when the call has settled.
  * @param {AbortSignal | null} signal
- * @param {new () => { cancel(): void }} CancelHandle
+ * @param {new () => { cancel(): void, observe(id: number, quiet: boolean): void }} CancelHandle
+ * @param {object | null} [watch]
  */
-function link(signal, CancelHandle, observer = 0) {
-  if (!signal && !observer) return { handle: undefined, dispose() {} }
+function link(signal, CancelHandle, watch = null) {
+  const seen = observe(watch)
+  if (!signal && !seen.id) return { handle: undefined, dispose() {} }
   const handle = new CancelHandle()
-  // An observed call (lib/diagnostics.js) carries its observer id to Rust on the handle.
-  if (observer) handle.observe(observer)
-  if (!signal) return { handle, dispose() {} }
+  // An observed call carries its observer id to Rust on the handle.
+  if (seen.id) handle.observe(seen.id, seen.quiet)
+  if (!signal) return { handle, dispose: () => seen.release() }
   if (signal.aborted) {
     cancel(handle)
-    return { handle, dispose() {} }
+    return { handle, dispose: () => seen.release() }
   }
   let entry = linked.get(signal)
   if (!entry) {
@@ -60,6 +64,7 @@ function link(signal, CancelHandle, observer = 0) {
     dispose() {
       if (disposed) return
       disposed = true
+      seen.release()
       entry.handles.delete(handle)
       if (entry.handles.size === 0 && linked.get(signal) === entry) {
         linked.delete(signal)

@@ -62,6 +62,8 @@ pub struct CancelHandle {
     token: CancellationToken,
     /// Who observes the call (events for diagnostics_channel and the session's logger).
     observer: std::sync::atomic::AtomicU64,
+    /// The session has a logger: no stderr lines for the call.
+    quiet: std::sync::atomic::AtomicBool,
 }
 
 #[napi]
@@ -72,6 +74,7 @@ impl CancelHandle {
         CancelHandle {
             token: CancellationToken::new(),
             observer: std::sync::atomic::AtomicU64::new(0),
+            quiet: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -81,11 +84,14 @@ impl CancelHandle {
     }
 
     /// Make the call observed: its events go to the event sink with this observer id
-    /// (0: unobserved, no event is built).
+    /// (0: unobserved, no event is built). `quiet`: its session logs it, so Rust writes no
+    /// stderr lines for it.
     #[napi]
-    pub fn observe(&self, observer: u32) {
+    pub fn observe(&self, observer: u32, quiet: bool) {
         self.observer
             .store(u64::from(observer), std::sync::atomic::Ordering::Relaxed);
+        self.quiet
+            .store(quiet, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn observer(&self) -> u64 {
@@ -120,6 +126,7 @@ fn call_options(cancel: Option<&CancelHandle>) -> CallOptions {
     CallOptions {
         cancel: cancel.map(|c| c.token.clone()),
         observe: cancel.map_or(0, CancelHandle::observer),
+        quiet: cancel.is_some_and(|c| c.quiet.load(std::sync::atomic::Ordering::Relaxed)),
     }
 }
 
@@ -232,6 +239,42 @@ impl NativeSession {
                 inner: Arc::new(session),
             })
         })
+    }
+
+    /// A service session (README "Background jobs"): goes on with `stored` (the session a
+    /// store kept under `id`, see `Sealer.serviceId`) unless its token is about to expire,
+    /// else logs in now; then logs in again by itself before the token expires and whenever
+    /// Knack refuses it. `id` null: no store, a random id.
+    #[napi(ts_return_type = "Promise<NativeSession>")]
+    pub fn service<'env>(
+        env: &'env Env,
+        opts: NativeOptions,
+        id: Option<String>,
+        email: String,
+        password: String,
+        stored: Option<&NativeSession>,
+        cancel: Option<&CancelHandle>,
+    ) -> Result<PromiseRaw<'env, NativeSession>> {
+        let password = Secret::new(password);
+        let remember = opts.remember.unwrap_or(false);
+        let config: Result<SessionConfig> = opts.to_config().map_err(to_napi);
+        let call = call_options(cancel);
+        let stored = stored.map(|n| n.inner.state());
+        env.spawn_future(async move {
+            let config = config?;
+            let session = Session::service(&config, id, &email, password, remember, stored, &call)
+                .await
+                .map_err(to_napi)?;
+            Ok(NativeSession {
+                inner: Arc::new(session),
+            })
+        })
+    }
+
+    /// Logins a service session made after its first (0 for other sessions).
+    #[napi]
+    pub fn renewals(&self) -> f64 {
+        self.inner.renewals() as f64
     }
 
     #[napi]
@@ -371,14 +414,11 @@ impl NativeSession {
         cancel: Option<&CancelHandle>,
     ) -> Result<PromiseRaw<'env, NativePager>> {
         let s = self.inner.clone();
-        let observe = cancel.map_or(0, CancelHandle::observer);
-        let cancel = cancel.map(|c| c.token.clone());
+        let call = call_options(cancel);
         let query: Result<ListQuery> = query.to_query();
-        let opts = options::paging(opts)
-            .map(|o| knack_client::PagingOptions { observe, ..o })
-            .map_err(to_napi);
+        let opts = options::paging(opts).map_err(to_napi);
         env.spawn_future(async move {
-            let pager = Pager::open(s, &query?, opts?, cancel)
+            let pager = Pager::open(s, &query?, opts?, call)
                 .await
                 .map_err(to_napi)?;
             Ok(NativePager {

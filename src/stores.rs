@@ -51,6 +51,13 @@ impl Sealer {
         sealed::seal(&self.keys, s.app_id(), &s.state()).map_err(to_napi)
     }
 
+    /// The id a service session of `email` in `app_id` is stored under (the same wherever
+    /// this secret is; unguessable without it).
+    #[napi]
+    pub fn service_id(&self, app_id: String, email: String) -> String {
+        self.keys.service_id(&app_id, &email)
+    }
+
     /// Open a sealed record stored under `id` into a session (KNACK_STORE when it does not open).
     #[napi]
     pub fn open(&self, id: String, text: String, opts: NativeOptions) -> Result<NativeSession> {

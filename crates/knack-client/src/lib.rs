@@ -26,6 +26,7 @@ mod retry;
 mod schema;
 mod sealed;
 mod secret;
+mod service;
 mod session;
 mod shape;
 mod store;

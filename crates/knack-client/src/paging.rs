@@ -30,8 +30,6 @@ pub struct PagingOptions {
     pub prefetch: usize,
     /// Fail with `KNACK_BAD_RESPONSE` on a shortfall or duplicate ids instead of reporting.
     pub strict: bool,
-    /// Who observes the iteration's requests (`events`): 0 for nobody.
-    pub observe: u64,
 }
 
 impl PagingOptions {
@@ -45,7 +43,6 @@ impl Default for PagingOptions {
             max_records: None,
             prefetch: DEFAULT_PREFETCH,
             strict: false,
-            observe: 0,
         }
     }
 }
@@ -230,7 +227,7 @@ impl Pager {
         session: Arc<Session>,
         query: &ListQuery,
         opts: PagingOptions,
-        cancel: Option<CancellationToken>,
+        call: CallOptions,
     ) -> Result<Pager> {
         let mut query = query.clone();
         if query.rows_per_page.is_none() {
@@ -238,10 +235,10 @@ impl Pager {
         }
         let mut prepared = query.prepare()?;
         let first_page = query.page.unwrap_or(1);
-        let stop = cancel.map(|c| c.child_token()).unwrap_or_default();
+        let stop = call.cancel.map(|c| c.child_token()).unwrap_or_default();
         let call = CallOptions {
             cancel: Some(stop.clone()),
-            observe: opts.observe,
+            ..call
         };
         // Resolve the parent slug now, so a bad scene fails the open call itself.
         session

@@ -22,12 +22,24 @@ const INFO: &[u8] = b"knack-session sealed session v1";
 /// The keys derived from the app's secrets.
 pub struct KeyRing {
     ciphers: Vec<Aes256Gcm>,
+    /// Derived from the first secret, apart from the sealing keys: names the records of
+    /// service sessions (`service_id`).
+    id_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "KeyRing({} keys, [redacted])", self.ciphers.len())
     }
+}
+
+const ID_INFO: &[u8] = b"knack-session service session id v1";
+
+fn id_key(secret: &[u8]) -> Zeroizing<[u8; 32]> {
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"knack-session"), secret);
+    let mut key = Zeroizing::new([0u8; 32]);
+    let _ = hk.expand(ID_INFO, key.as_mut());
+    key
 }
 
 fn derive(secret: &[u8]) -> Aes256Gcm {
@@ -64,7 +76,25 @@ impl KeyRing {
                 .iter()
                 .map(|s| derive(s.expose().as_bytes()))
                 .collect(),
+            id_key: id_key(secrets[0].expose().as_bytes()),
         })
+    }
+
+    /// The id a service session of `email` in `app_id` is stored under: the same in every
+    /// process that has this store's (first) secret, unguessable without it (so no cookie
+    /// can name it), and in the shape of a session id (43 characters of base64url). Not
+    /// derived from the password: store keys are often visible, and a fast hash of a
+    /// password could be searched offline.
+    pub fn service_id(&self, app_id: &str, email: &str) -> String {
+        let email = email.trim().to_lowercase();
+        let mut context = Vec::with_capacity(app_id.len() + email.len() + 1);
+        context.extend_from_slice(app_id.as_bytes());
+        context.push(0);
+        context.extend_from_slice(email.as_bytes());
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(self.id_key.as_ref()), &context);
+        let mut id = [0u8; 32];
+        let _ = hk.expand(b"id", &mut id);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id)
     }
 
     /// A key ring with one random key: for stores that never leave the process.
@@ -74,6 +104,7 @@ impl KeyRing {
             .map_err(|e| Error::new(ErrorCode::Store, format!("no randomness: {e}")))?;
         Ok(KeyRing {
             ciphers: vec![derive(key.as_ref())],
+            id_key: id_key(key.as_ref()),
         })
     }
 }
@@ -217,6 +248,37 @@ fn short(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_ids_are_stable_per_secret_and_differ_by_app_email_and_secret() {
+        let a = KeyRing::new(&[Secret::new("s".repeat(32))]).unwrap();
+        let b = KeyRing::new(&[Secret::new("t".repeat(32))]).unwrap();
+        let rotated =
+            KeyRing::new(&[Secret::new("s".repeat(32)), Secret::new("t".repeat(32))]).unwrap();
+        let id = a.service_id("app1", "Jobs@Example.com ");
+        assert_eq!(id.len(), 43);
+        assert!(id
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert_eq!(
+            id,
+            a.service_id("app1", "jobs@example.com"),
+            "case and spaces of the email do not matter"
+        );
+        assert_eq!(
+            id,
+            rotated.service_id("app1", "jobs@example.com"),
+            "the first secret names it"
+        );
+        assert_ne!(id, b.service_id("app1", "jobs@example.com"));
+        assert_ne!(id, a.service_id("app2", "jobs@example.com"));
+        assert_ne!(id, a.service_id("app1", "other@example.com"));
+        assert_ne!(
+            id,
+            a.service_id("app1j", "obs@example.com"),
+            "app and email are separated"
+        );
+    }
 
     fn state() -> SessionState {
         SessionState {

@@ -7,6 +7,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::outcome::Outcome;
 use crate::response;
 use crate::secret::Secret;
+use crate::service::Credentials;
 use crate::token::{self, Claims};
 use crate::transport::{self, guard, Call, CallPolicy, Progress, Reply};
 use crate::validate;
@@ -40,8 +41,7 @@ impl SessionConfig {
             return Err(Error::aborted());
         }
         let app = App::shared(&self.base_url, &self.app_id, &self.app)?;
-        let progress = Arc::new(Progress::default());
-        progress.observe.store(opts.observe, Ordering::Relaxed);
+        let progress = Arc::new(opts.progress());
         guard(
             async {
                 let s = crate::metadata::schema(&app, &self.policy, &progress, refresh).await?;
@@ -91,17 +91,38 @@ pub struct SessionState {
     pub user: UserInfo,
 }
 
+/// The token a session sends, with what it says. A service session swaps it for a new one
+/// when it logs in again; a call holds the one it sent.
 #[derive(Debug)]
-pub struct Session {
-    id: String,
+struct Login {
     token: Secret,
     claims: Claims,
     remember: Option<bool>,
+}
+
+impl Login {
+    fn expires_at(&self) -> SystemTime {
+        token::expires_at(self.claims.issued_at(), self.remember)
+    }
+
+    /// Past the shortest lifetime (48 h): Knack may consider it expired.
+    fn maybe_expired(&self) -> bool {
+        SystemTime::now() >= self.claims.issued_at() + token::SHORT_LIFETIME
+    }
+}
+
+#[derive(Debug)]
+pub struct Session {
+    id: String,
+    app_id: String,
+    login: std::sync::RwLock<Arc<Login>>,
     /// Updated by `validate()`: Knack's answer is the freshest word on the user.
     user: std::sync::RwLock<UserInfo>,
     app: Arc<App>,
     policy: CallPolicy,
     logged_out: AtomicBool,
+    /// A service session's credentials: it logs in again by itself (`service.rs`).
+    service: Option<Credentials>,
 }
 
 /// A new opaque session id: 256 random bits, URL-safe base64 (43 characters).
@@ -122,6 +143,18 @@ pub struct CallOptions {
     pub cancel: Option<CancellationToken>,
     /// Who observes the call's requests (`events`): 0 for nobody.
     pub observe: u64,
+    /// The caller logs the call itself (a session's `logger`): no stderr lines for it.
+    pub quiet: bool,
+}
+
+impl CallOptions {
+    /// A fresh progress record of one operation, observed as these options say.
+    pub(crate) fn progress(&self) -> Progress {
+        let p = Progress::default();
+        p.observe.store(self.observe, Ordering::Relaxed);
+        p.quiet.store(self.quiet, Ordering::Relaxed);
+        p
+    }
 }
 
 impl Session {
@@ -146,13 +179,17 @@ impl Session {
         }
         Ok(Session {
             id,
-            token,
-            claims,
-            remember,
+            app_id: claims.application_id.clone(),
+            login: std::sync::RwLock::new(Arc::new(Login {
+                token,
+                claims,
+                remember,
+            })),
             user: std::sync::RwLock::new(user),
             app,
             policy: config.policy.clone(),
             logged_out: AtomicBool::new(false),
+            service: None,
         })
     }
 
@@ -173,12 +210,113 @@ impl Session {
     }
 
     pub fn state(&self) -> SessionState {
+        let login = self.current();
         SessionState {
             id: self.id.clone(),
-            token: self.token.clone(),
-            remember: self.remember,
+            token: login.token.clone(),
+            remember: login.remember,
             user: self.user(),
         }
+    }
+
+    /// A service session (`service.rs`): goes on with `stored` (the session a store kept
+    /// under `id` for this user, see `KeyRing::service_id`) while its token is not about to
+    /// expire, else logs in now; then logs in again by itself before the token expires and
+    /// whenever Knack refuses it. Without `id` (no store) the session gets a random id.
+    pub async fn service(
+        config: &SessionConfig,
+        id: Option<String>,
+        email: &str,
+        password: Secret,
+        remember: bool,
+        stored: Option<SessionState>,
+        opts: &CallOptions,
+    ) -> Result<Session> {
+        let creds = Credentials::new(config, email, password, remember);
+        if let Some(state) = stored {
+            let usable =
+                id.as_deref() == Some(state.id.as_str()) && state.remember == Some(remember);
+            if let Some(mut s) = usable
+                .then(|| Session::from_state(config, state).ok())
+                .flatten()
+            {
+                if !crate::service::due(s.expires_at(), SystemTime::now()) {
+                    s.service = Some(creds);
+                    return Ok(s);
+                }
+            }
+        }
+        let mut s = Session::login(config, email, &creds.password, remember, opts).await?;
+        if let Some(id) = id {
+            s.id = id;
+        }
+        s.service = Some(creds);
+        Ok(s)
+    }
+
+    /// Is this a service session (it logs in again by itself)?
+    pub fn is_service(&self) -> bool {
+        self.service.is_some()
+    }
+
+    /// Logins a service session made after its first.
+    pub fn renewals(&self) -> u64 {
+        self.service
+            .as_ref()
+            .map_or(0, |c| c.renewals.load(Ordering::Relaxed))
+    }
+
+    fn current(&self) -> Arc<Login> {
+        self.login.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The token to send now: a service session whose token is about to expire logs in first.
+    async fn usable_login(&self, progress: &Progress) -> Result<Arc<Login>> {
+        let login = self.current();
+        if self.service.is_some() && crate::service::due(login.expires_at(), SystemTime::now()) {
+            self.renew(&login, progress).await?;
+            return Ok(self.current());
+        }
+        Ok(login)
+    }
+
+    /// Log a service session in again, unless another call did since `stale` was sent (one
+    /// login for every call that found the token refused or due).
+    async fn renew(&self, stale: &Arc<Login>, progress: &Progress) -> Result<()> {
+        let Some(creds) = &self.service else {
+            return Ok(());
+        };
+        let _turn = creds.turn.lock().await;
+        if !Arc::ptr_eq(&self.current(), stale) {
+            return Ok(());
+        }
+        let opts = CallOptions {
+            cancel: None,
+            observe: progress.observe.load(Ordering::Relaxed),
+            quiet: progress.quiet.load(Ordering::Relaxed),
+        };
+        let fresh = Session::login(
+            &creds.config,
+            &creds.email,
+            &creds.password,
+            creds.remember,
+            &opts,
+        )
+        .await
+        .map_err(|e| {
+            let message = format!("the service session could not log in again: {}", e.message);
+            Error { message, ..e }
+        })?;
+        if fresh.user().id != self.user().id {
+            return Err(Error::bad_response(
+                "logging in again gave a token for another user",
+            ));
+        }
+        let login = fresh.current();
+        *self.login.write().unwrap_or_else(|p| p.into_inner()) = login;
+        *self.user.write().unwrap_or_else(|p| p.into_inner()) = fresh.user();
+        creds.renewals.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 
     /// `POST /applications/{app}/session` with email and password.
@@ -189,8 +327,7 @@ impl Session {
         remember: bool,
         opts: &CallOptions,
     ) -> Result<Session> {
-        let progress = Progress::default();
-        progress.observe.store(opts.observe, Ordering::Relaxed);
+        let progress = opts.progress();
         let started = std::time::Instant::now();
         let r = Self::login_inner(config, email, password, remember, opts, &progress).await;
         if opts.observe != 0 {
@@ -297,7 +434,7 @@ impl Session {
             ))),
             _ => answered(e),
         })?;
-        if session.claims.user_id != user.id {
+        if session.current().claims.user_id != user.id {
             return Err(answered(Error::bad_response(
                 "the login answer's token is for another user",
             )));
@@ -310,7 +447,7 @@ impl Session {
     }
 
     pub fn app_id(&self) -> &str {
-        &self.claims.application_id
+        &self.app_id
     }
 
     pub fn user(&self) -> UserInfo {
@@ -318,11 +455,12 @@ impl Session {
     }
 
     pub fn remember(&self) -> Option<bool> {
-        self.remember
+        self.current().remember
     }
 
-    pub fn token(&self) -> &Secret {
-        &self.token
+    /// The token the session sends now (a service session's changes when it logs in again).
+    pub fn token(&self) -> Secret {
+        self.current().token.clone()
     }
 
     /// The app this session belongs to (shared by every session of it in the process).
@@ -335,21 +473,17 @@ impl Session {
     }
 
     pub fn issued_at(&self) -> SystemTime {
-        self.claims.issued_at()
+        self.current().claims.issued_at()
     }
 
     pub fn expires_at(&self) -> SystemTime {
-        token::expires_at(self.issued_at(), self.remember)
+        self.current().expires_at()
     }
 
-    /// Past the latest possible expiry: no request can succeed.
+    /// Past the latest possible expiry: no request can succeed (a service session logs in
+    /// again instead, so it never is).
     pub fn expired(&self) -> bool {
-        SystemTime::now() >= self.expires_at()
-    }
-
-    /// Past the shortest lifetime (48 h): Knack may consider it expired.
-    fn maybe_expired(&self) -> bool {
-        SystemTime::now() >= self.issued_at() + token::SHORT_LIFETIME
+        self.service.is_none() && SystemTime::now() >= self.expires_at()
     }
 
     /// Forget the session: every later call fails with `KNACK_UNAUTHORIZED` without a request.
@@ -391,8 +525,7 @@ impl Session {
             return Err(Error::aborted());
         }
         self.check_usable()?;
-        let progress = Arc::new(Progress::default());
-        progress.observe.store(opts.observe, Ordering::Relaxed);
+        let progress = Arc::new(opts.progress());
         guard(
             f(progress.clone()),
             opts.cancel.as_ref(),
@@ -414,22 +547,40 @@ impl Session {
         policy: &CallPolicy,
         progress: &Progress,
     ) -> Result<Reply> {
-        call.token = Some(&self.token);
-        let reply = transport::send(&self.app, &call, policy, progress).await?;
-        if (200..300).contains(&reply.status) {
-            return Ok(reply);
+        let mut relogged = false;
+        loop {
+            let login = self.usable_login(progress).await?;
+            call.token = Some(login.token.clone());
+            let reply = transport::send(&self.app, &call, policy, progress).await?;
+            if (200..300).contains(&reply.status) {
+                return Ok(reply);
+            }
+            let e = self.refused(&reply, &login);
+            if self.service.is_some()
+                && !relogged
+                && crate::service::replay_after_login(e.code, e.outcome())
+            {
+                relogged = true;
+                self.renew(&login, progress).await?;
+                continue;
+            }
+            return Err(e);
         }
-        Err(self.status_error(&reply))
     }
 
     /// Map a 4xx answer to an error (the decision is `refusal::refusal`).
     pub fn status_error(&self, reply: &Reply) -> Error {
+        self.refused(reply, &self.current())
+    }
+
+    /// `status_error` for an answer to a request that sent `login`'s token.
+    fn refused(&self, reply: &Reply, login: &Login) -> Error {
         let errors = response::knack_errors(&reply.body);
         let summary = response::summary(&errors);
         let (code, what) = crate::refusal::refusal(crate::refusal::Refused {
             status: reply.status,
             message: summary.as_deref(),
-            maybe_expired: self.maybe_expired(),
+            maybe_expired: login.maybe_expired(),
         });
         let mut message = match (code, &summary) {
             (ErrorCode::BadResponse, Some(s)) => format!("{what} {} ({s})", reply.status),
@@ -472,7 +623,7 @@ impl Session {
             let reply = self.send(call, &progress).await?;
             let (json, info) =
                 KnackUser::from_session_body(&reply.body).map_err(|e| reply.unusable(e))?;
-            if info.id != self.claims.user_id {
+            if info.id != self.current().claims.user_id {
                 return Err(reply.unusable(Error::bad_response(
                     "Knack's token check names another user than the token",
                 )));

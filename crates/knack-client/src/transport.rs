@@ -64,7 +64,7 @@ pub struct Call<'a> {
     pub path: String,
     /// Already-encoded query string, without `?`.
     pub query: String,
-    pub token: Option<&'a Secret>,
+    pub token: Option<Secret>,
     pub body: Option<Bytes>,
     /// A multipart upload, its body made afresh for each attempt (instead of `body`).
     pub upload: Option<&'a crate::upload::Upload>,
@@ -126,6 +126,8 @@ pub struct Progress {
     request: Mutex<Option<String>>,
     /// Who observes the operation (`events`): 0 for nobody, then no event is built.
     pub observe: std::sync::atomic::AtomicU64,
+    /// The caller logs the operation itself (a session's `logger`): no stderr lines for it.
+    pub quiet: std::sync::atomic::AtomicBool,
     /// The observed request in flight, for its error event if the operation is cut off.
     open: Mutex<Option<OpenRequest>>,
 }
@@ -297,7 +299,7 @@ async fn attempt(
         })?;
         rb = rb.header("X-Knack-Application-Id", v);
     }
-    if let Some(token) = call.token {
+    if let Some(token) = &call.token {
         // The header's bytes live in a buffer that is wiped once the request is dropped.
         let bytes = crate::secret::zeroizing_bytes(zeroize::Zeroizing::new(
             token.expose().as_bytes().to_vec(),
@@ -556,7 +558,10 @@ pub async fn send(
             events::emit(ev);
         }
     };
+    let quiet = progress.quiet.load(Ordering::Relaxed);
     let mut attempt: u32 = 0;
+    // The last attempt was a 429: the governor's wait is Knack's window.
+    let mut after_429 = false;
     loop {
         app.quota.check().map_err(|e| {
             if let Some(o) = open.take() {
@@ -579,6 +584,10 @@ pub async fn send(
             note(&open, events::Kind::RateLimitWait, &|e| {
                 e.wait_ms = Some(waited.as_secs_f64() * 1000.0);
                 e.duration_ms = None;
+                e.reason = Some(if after_429 { "knack-429" } else { "governor" }.to_owned());
+                if after_429 {
+                    e.status = Some(429);
+                }
             });
         }
         if attempt == 1 {
@@ -607,6 +616,7 @@ pub async fn send(
         let verdict = classify(attempted.ending, &facts);
         log.end(verdict.end);
         match &attempted.ending {
+            _ if quiet => {}
             Ending::Answer { status, .. } => klog!(
                 Debug,
                 "{label} -> {status} in {elapsed}ms (attempt {attempt})"
@@ -646,12 +656,15 @@ pub async fn send(
                     Wait::KnacksWindow => Duration::ZERO,
                     Wait::Backoff => policy.retry.backoff(attempt),
                 };
-                klog!(
-                    Info,
-                    "{label}: retrying in {}ms ({:?})",
-                    pause.as_millis(),
-                    attempted.ending
-                );
+                if !quiet {
+                    klog!(
+                        Info,
+                        "{label}: retrying in {}ms ({:?})",
+                        pause.as_millis(),
+                        attempted.ending
+                    );
+                }
+                after_429 = matches!(attempted.ending, Ending::Answer { status: 429, .. });
                 let status = attempted.response.as_ref().map(|r| r.status);
                 let reason = ending_reason(&attempted.ending);
                 note(&open, events::Kind::Retry, &|e| {

@@ -53,7 +53,9 @@ fn opts(prefetch: usize) -> PagingOptions {
 }
 
 async fn open(s: &Arc<Session>, q: &ListQuery, o: PagingOptions) -> Pager {
-    Pager::open(s.clone(), q, o, None).await.expect("open")
+    Pager::open(s.clone(), q, o, Default::default())
+        .await
+        .expect("open")
 }
 
 fn ids_of(json: &str) -> Vec<String> {
