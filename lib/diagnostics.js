@@ -114,14 +114,9 @@ function onEvent(json) {
   if (!entry) return
   const ch = channels.get(e.channel)
   if (ch && ch.hasSubscribers) {
-    entry.resource.runInAsyncScope(() => {
-      try {
-        ch.publish(e.message)
-      } catch (err) {
-        // a throwing subscriber must not break the call it observes
-        callbackFailed(`knack-session:${e.channel} subscriber`, err)
-      }
-    })
+    // (A throwing subscriber is Node's business: diagnostics_channel rethrows it on the next
+    // tick, as for every publisher.)
+    entry.resource.runInAsyncScope(() => ch.publish(e.message))
   }
   const w = entry.watch
   if (!w) return
