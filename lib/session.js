@@ -34,6 +34,9 @@ async function call(signal, fn, watch = null) {
     throw mapNative(e, s)
   } finally {
     dispose()
+    // A service session that logged in again during the call has its new token saved
+    // before the call resolves (never failing the call: a store error goes to onStoreError).
+    if (watch && watch.onLogin) await watch.onLogin()
   }
 }
 
@@ -45,6 +48,8 @@ class KnackSession {
   #maxPayloadBytes
   #watch = null
   #onStoreError
+  #renewalsSeen = 0
+  #saving = Promise.resolve()
   #loggedOut = false
 
   /** @private use KnackSession.login / fromToken / restore */
@@ -98,12 +103,20 @@ class KnackSession {
     return session
   }
 
-  /** A service session logged in again: its new token and expiry, saved if it has a store. */
+  /**
+   * After a service session's call or login event: if it logged in again since last seen,
+   * take its new token's expiry and save it (when it has a store). Resolves when saved; a
+   * store error goes to onStoreError, never to the call.
+   */
   #renewed() {
-    if (this.#loggedOut) return
+    const n = this.#native.renewals()
+    if (this.#loggedOut || n === this.#renewalsSeen) return this.#saving
+    this.#renewalsSeen = n
     this.#info = this.#native.info()
-    if (!this.#store) return
-    this.#save(sealerFor(this.#store, this.#secret)).catch((e) => reportStoreError(this.#onStoreError, e))
+    if (!this.#store) return this.#saving
+    const sealer = sealerFor(this.#store, this.#secret)
+    this.#saving = this.#saving.then(() => this.#save(sealer)).catch((e) => reportStoreError(this.#onStoreError, e))
+    return this.#saving
   }
 
   /** Logins a service session made after its first (0 for other sessions). */

@@ -20,7 +20,7 @@ pub mod redis;
 
 use self::redis::{RedisLimiter, SharedAnswer};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -73,6 +73,8 @@ pub struct Governor {
     turnstile: tokio::sync::Mutex<()>,
     state: Arc<Mutex<State>>,
     queued: AtomicUsize,
+    /// Sleeps begun in `acquire` (to tell a caller whether it was held back).
+    sleeps: AtomicU64,
     shared: RwLock<Option<Arc<RedisLimiter>>>,
 }
 
@@ -215,6 +217,7 @@ impl Governor {
             turnstile: tokio::sync::Mutex::new(()),
             state: Arc::new(Mutex::new(State::new(per_second))),
             queued: AtomicUsize::new(0),
+            sleeps: AtomicU64::new(0),
             shared: RwLock::new(None),
         }
     }
@@ -293,7 +296,15 @@ impl Governor {
     }
 
     /// Wait for a slot. Cancel-safe: dropping the future gives up the place in the queue.
-    pub async fn acquire(&self) {
+    /// Returns whether the governor held this caller back: it slept, or queued behind a caller
+    /// that slept (a wait for the turnstile alone is not the rate limit).
+    pub async fn acquire(&self) -> bool {
+        let before = self.sleeps.load(Ordering::Relaxed);
+        self.wait_turn().await;
+        self.sleeps.load(Ordering::Relaxed) != before
+    }
+
+    async fn wait_turn(&self) {
         self.queued.fetch_add(1, Ordering::Relaxed);
         let _queued = QueuedGuard(&self.queued);
         let _turn = self.turnstile.lock().await;
@@ -304,6 +315,7 @@ impl Governor {
             let limit = match step {
                 None | Some(Step::Granted) => return,
                 Some(Step::Wait(t)) => {
+                    self.sleeps.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep_until(t).await;
                     continue;
                 }
@@ -315,7 +327,10 @@ impl Governor {
                     let wait = self.lock().shared_answered(Instant::now(), limit, answer);
                     match wait {
                         None => return,
-                        Some(w) => tokio::time::sleep(w.min(WINDOW)).await,
+                        Some(w) => {
+                            self.sleeps.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(w.min(WINDOW)).await
+                        }
                     }
                 }
                 Err(e) => {
@@ -443,11 +458,11 @@ mod tests {
         let g = Governor::new(None);
         let start = Instant::now();
         g.observe(Some(0), Some(Duration::from_millis(400)));
-        g.acquire().await;
+        assert!(g.acquire().await, "held back, and says so");
         assert!(start.elapsed() >= Duration::from_millis(400));
         g.observe(Some(3), Some(Duration::from_millis(400)));
         let t = Instant::now();
-        g.acquire().await;
+        assert!(!g.acquire().await, "not held back");
         assert!(t.elapsed() < Duration::from_millis(5));
         g.pause_for(Duration::from_secs(60));
         let t = Instant::now();

@@ -574,13 +574,13 @@ pub async fn send(
                 .with_outcome(log.outcome())
         })?;
         let queued = Instant::now();
-        app.governor.acquire().await;
+        let held = app.governor.acquire().await;
         let waited = queued.elapsed();
         attempt += 1;
         if let Some(o) = open.as_mut() {
             o.attempt = attempt;
         }
-        if waited >= Duration::from_millis(1) {
+        if held {
             note(&open, events::Kind::RateLimitWait, &|e| {
                 e.wait_ms = Some(waited.as_secs_f64() * 1000.0);
                 e.duration_ms = None;
