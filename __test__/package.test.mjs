@@ -48,6 +48,7 @@ test('the root tarball holds exactly the JS entry points, types, bin/, lib/, REA
     'lib/bulk.js',
     'lib/callbacks.js',
     'lib/codes.js',
+    'lib/diagnostics.js',
     'lib/edge.mjs',
     'lib/errors.js',
     'lib/express.js',

@@ -14,6 +14,7 @@ const dc = require('node:diagnostics_channel')
 const { AsyncResource } = require('node:async_hooks')
 const native = require('./native')
 const { invoke, callbackFailed } = require('./callbacks')
+const codes = require('./codes')
 
 const NAMES = ['request:start', 'request:end', 'request:error', 'request:retry', 'ratelimit:wait', 'login']
 const channels = new Map(NAMES.map((n) => [n, dc.channel(`knack-session:${n}`)]))
@@ -32,7 +33,7 @@ function levelOf(channel, m) {
     case 'request:retry':
       return 'warn'
     case 'request:error':
-      return m.code === 'KNACK_ABORTED' ? 'info' : 'error'
+      return m.code === codes.ABORTED ? 'info' : 'error'
     case 'login':
       return m.code ? 'warn' : 'info'
     default:
