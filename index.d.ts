@@ -138,6 +138,54 @@ export interface SessionOptions {
    * `KNACK_STORE`). If it throws or rejects, that becomes a `KNACK_CALLBACK` warning.
    */
   onStoreError?: (error: KnackError) => void | Promise<void>
+  /**
+   * Where this session's calls are logged, instead of stderr (README "Observability"): any
+   * object with debug/info/warn/error, such as pino. Each line is
+   * `logger[level](fields, message)`; fields are `{ event, method, path, attempt, requestId,
+   * status?, durationMs?, code?, waitMs?, reason? }`, never a secret.
+   */
+  logger?: KnackLogger
+  /** The lowest level sent to `logger`. Default `'info'`: one line per request. */
+  logLevel?: KnackLogLevel
+}
+
+export type KnackLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off'
+
+/** What `logger` needs (pino, bunyan, console and most loggers have it). */
+export interface KnackLogger {
+  debug(fields: KnackEventFields, message: string): unknown
+  info(fields: KnackEventFields, message: string): unknown
+  warn(fields: KnackEventFields, message: string): unknown
+  error(fields: KnackEventFields, message: string): unknown
+}
+
+/**
+ * The message of every `knack-session:*` diagnostics_channel event (README "Observability"):
+ * `request:start`, `request:end`, `request:error`, `request:retry`, `ratelimit:wait`, `login`.
+ */
+export interface KnackRequestEvent {
+  method: string
+  /** The route below the base URL, without the query string. */
+  path: string
+  /** 1 for the first attempt. */
+  attempt: number
+  /** One id for all attempts of a request (`ks-1f`), unique in the process. */
+  requestId: string
+  /** The answer's status (end; retry and wait after an answer). */
+  status?: number
+  /** Since the request started (end, error, login). */
+  durationMs?: number
+  /** The KnackError code (error; a login that failed). */
+  code?: KnackErrorCode
+  /** How long it waits (retry, ratelimit:wait). */
+  waitMs?: number
+  /** Why: retry `'server-error' | 'rate-limited' | 'connect' | 'connection-lost' | 'timeout' | 'unusable'`; wait `'governor' | 'knack-429'`. */
+  reason?: string
+}
+
+/** The fields a logger line carries: the event's message and its channel's name. */
+export interface KnackEventFields extends KnackRequestEvent {
+  event: string
 }
 
 export interface LoginOptions extends SessionOptions {
@@ -147,6 +195,12 @@ export interface LoginOptions extends SessionOptions {
   remember?: boolean
   signal?: AbortSignal
 }
+
+/**
+ * Options of KnackSession.service(): a login's. With `store`, the token is kept there under an
+ * id derived from the store's secret, for the next process.
+ */
+export interface ServiceOptions extends LoginOptions {}
 
 /** Options of restore(): the session options (`onStoreError` is the one only restore() uses). */
 export interface RestoreOptions extends SessionOptions {}
@@ -663,6 +717,13 @@ export interface KnackUser {
 export declare class KnackSession {
   private constructor()
   static login(opts: LoginOptions): Promise<KnackSession>
+  /**
+   * A service session for jobs and servers acting as one Knack user: logs in now (or goes on
+   * with the token its store kept), then logs in again by itself before the token expires
+   * and whenever Knack refuses it (one login for all the calls that need it; only refused
+   * calls are sent again).
+   */
+  static service(opts: ServiceOptions): Promise<KnackSession>
   static fromToken(token: string, opts: FromTokenOptions): KnackSession
   /** A session saved by login(); null when unknown, expired or unreadable. */
   static restore(id: string, opts: RestoreOptions): Promise<KnackSession | null>
@@ -683,6 +744,8 @@ export declare class KnackSession {
   readonly expired: boolean
   /** Whether "remember me" applies; null when unknown. */
   readonly remember: boolean | null
+  /** Logins a service session made after its first (0 for other sessions). */
+  readonly renewals: number
 
   /** The token itself (there is deliberately no token property). KNACK_UNAUTHORIZED after logout(). */
   getToken(): string

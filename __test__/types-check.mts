@@ -17,6 +17,10 @@ import type {
   KnackUser,
   Filters,
   SessionOptions,
+  KnackLogger,
+  KnackLogLevel,
+  KnackEventFields,
+  KnackRequestEvent,
   KnackOutcome,
   KnackErrorJSON,
   LogLevel,
@@ -58,6 +62,22 @@ async function main(): Promise<void> {
   const remember: boolean | null = t.remember
   const roles: string[] = t.profileKeys
   const who: string = `${t.appId} ${t.userId} ${t.email ?? ''} ${t.name ?? ''}`
+  // Service sessions, a logger, and the diagnostics_channel message type.
+  const lines: string[] = []
+  const logger: KnackLogger = {
+    debug: (f, m) => lines.push(`${f.event} ${m}`),
+    info: (f: KnackEventFields, m: string) => lines.push(`${f.requestId} ${f.status ?? ''} ${m}`),
+    warn: (_f, m) => lines.push(m),
+    error: (f, m) => lines.push(`${f.code ?? ''} ${m}`),
+  }
+  const logLevel: KnackLogLevel = 'debug'
+  const job: KnackSession = await KnackSession.service({ ...common, email: 'jobs@b.c', password: 'x', remember: true, logger, logLevel })
+  const renewals: number = job.renewals
+  const onEnd = (m: unknown) => {
+    const e = m as KnackRequestEvent
+    void [e.method, e.path, e.attempt, e.requestId, e.durationMs, e.waitMs, e.reason]
+  }
+  void [renewals, onEnd, lines]
   const user: KnackUser = await t.validate({ signal: controller.signal })
   const filters: Filters = { match: 'or', rules: [{ field: 'field_10', operator: 'contains', value: 'x' }] }
   const page: RecordPage<Ticket> = await t.getRecords<Ticket>({
