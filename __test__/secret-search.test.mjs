@@ -128,8 +128,26 @@ async function fails(label, p) {
   learned.tokens.push(old.token)
   await fails('49 hours old', KnackSession.fromToken(old.token, base).getRecords({ scene: 'scene_1', view: 'view_1' }))
 
+  // A service session with a logger at debug and a subscriber on every diagnostics channel:
+  // every log line and event is shown.
+  const dc = require('node:diagnostics_channel')
+  const events = []
+  for (const n of ['request:start', 'request:end', 'request:error', 'request:retry', 'ratelimit:wait', 'login']) dc.subscribe('knack-session:' + n, (m) => events.push(n + ' ' + JSON.stringify(m)))
+  const lines = []
+  const line = (f, m) => lines.push(JSON.stringify(f) + ' ' + m)
+  const logger = { debug: line, info: line, warn: line, error: line }
+  const job = await KnackSession.service({ ...opts, email: env.KS_CAROL_EMAIL, password: env.KS_CAROL_PASSWORD, logger, logLevel: 'debug' })
+  learned.tokens.push(job.getToken()); learned.ids.push(job.id)
+  show('job', job)
+  show('job list', await job.getRecords({ scene: 'scene_2', view: 'view_4', rowsPerPage: 1, filters: [{ field: 'field_10', operator: 'contains', value: 'printer' }] }))
+  await fails('job wrong password', KnackSession.service({ ...opts, email: env.KS_ALICE_EMAIL, password: env.KS_WRONG_PASSWORD, logger }))
+
   // Expiry (the server's clock moves 15 days on), then logout.
   await fetch(env.KS_FAKE_URL + '/_fake/clock', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance_seconds: 15 * 24 * 3600 }) })
+  show('job after expiry', await job.getRecords({ scene: 'scene_2', view: 'view_4', rowsPerPage: 1 }))
+  learned.tokens.push(job.getToken())
+  show('job renewed', job)
+  show('job restored from its store', await KnackSession.service({ ...opts, email: env.KS_CAROL_EMAIL, password: env.KS_CAROL_PASSWORD }))
   await fails('expired', alice.getRecords({ scene: 'scene_1', view: 'view_1' }))
   await fails('expired validate', carol.validate())
   await alice.logout()
@@ -137,6 +155,10 @@ async function fails(label, p) {
   show('restore after logout', await KnackSession.restore(alice.id, opts))
   show('alice at the end', alice)
 
+  await new Promise((r) => setTimeout(r, 50))
+  show('logger lines', lines)
+  show('diagnostics events', events)
+  if (job.renewals !== 1 || lines.length < 6 || events.length < 6) throw new Error('the service session scenario did not run: ' + job.renewals + ' ' + lines.length + ' ' + events.length)
   fs.writeFileSync(env.KS_OUT, JSON.stringify({ shown, learned, codes }))
 })().catch((e) => {
   // Even the crash path is searched: print it like an app would.

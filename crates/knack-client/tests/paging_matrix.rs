@@ -227,7 +227,6 @@ async fn max_records_stops_early_and_does_not_fetch_the_rest() {
         max_records: Some(150),
         prefetch: 1,
         strict: false,
-        ..Default::default()
     };
     let p = open(&s, &all_tickets(Some(100)), o).await;
     let (ids, err) = drain(&p).await;
