@@ -61,7 +61,7 @@ export declare class NativePager {
 
 /** Store shared by processes and hosts. */
 export declare class NativeRedisStore {
-  constructor(url: string, prefix?: string | undefined | null)
+  constructor(target: NativeRedisTarget, prefix?: string | undefined | null)
   get(id: string): Promise<string | null>
   set(id: string, value: string, ttlMs: number): Promise<void>
   delete(id: string): Promise<void>
@@ -248,14 +248,22 @@ export interface NativeQuery {
 }
 
 /**
- * `rateLimit: { perSecond?, redis?, prefix? }`, as JS gives it (a RedisStore already
- * turned into its URL and prefix by the facade).
+ * `rateLimit: { perSecond?, redis?, prefix? }`, as JS gives it (a URL or a RedisStore already
+ * turned into its target and prefix by the facade).
  */
 export interface NativeRateLimit {
   perSecond?: number
   /** Share the rate limit with every process through this Redis. */
-  redis?: string
+  redis?: NativeRedisTarget
   prefix?: string
+}
+
+/** Where a Redis is, as JS gives it (`url` as a list; the facade checked the types). */
+export interface NativeRedisTarget {
+  urls: Array<string>
+  cluster?: boolean
+  /** Extra CA certificates, PEM (the facade joins a list into one text). */
+  ca?: string
 }
 
 /** What to upload (the source comes separately). */

@@ -1,10 +1,11 @@
-// The cluster-wide rate limit: several Node processes share one governor window in Redis.
+// The cluster-wide rate limit: several Node processes share one governor window in Redis, on
+// one redis-server and on a 3-node Redis Cluster.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { startFake, USERS, APP_ID, ROOT } from './helpers/fake.mjs'
-import { haveRedis, startRedis } from './helpers/redis.mjs'
+import { haveRedis, startRedis, startRedisCluster } from './helpers/redis.mjs'
 
 const REDIS = haveRedis()
 let fake
@@ -19,13 +20,13 @@ after(async () => {
   await redis?.stop()
 })
 
-function worker(token, n) {
+function worker(token, n, shared = redis.url, knack = fake) {
   const script = `
     const { KnackSession } = require(${JSON.stringify(ROOT)})
     const s = KnackSession.fromToken(${JSON.stringify(token)}, {
       appId: ${JSON.stringify(APP_ID)},
-      baseUrl: ${JSON.stringify(fake.baseUrl)},
-      rateLimit: { perSecond: 10, redis: ${JSON.stringify(redis.url)} },
+      baseUrl: ${JSON.stringify(knack.baseUrl)},
+      rateLimit: { perSecond: 10, redis: ${JSON.stringify(shared)} },
     })
     ;(async () => {
       const results = await Promise.allSettled(Array.from({ length: ${n} }, () => s.getRecords({ scene: 'scene_1', view: 'view_1' })))
@@ -56,4 +57,32 @@ test('four processes sharing the Redis governor make 400 requests at 10 rps: zer
   assert.equal(stats.rate_limited, 0, 'fake-knack sent 429s')
   assert.ok(stats.max_in_any_second <= 10, `max ${stats.max_in_any_second} in one second`)
   assert.ok(secs >= 36, `400 requests in ${secs}s is faster than 10 rps`)
+})
+
+test('four processes sharing the governor through a 3-node Redis Cluster make 200 requests at 10 rps: zero 429s, the window in one slot', { skip: !REDIS && 'redis-server not installed' }, async () => {
+  const knack = await startFake(['--rate-limit', '10'])
+  const cluster = await startRedisCluster()
+  try {
+    const token = await knack.token(USERS.alice.email)
+    const t = Date.now()
+    const results = await Promise.all([0, 1, 2, 3].map(() => worker(token, 50, { url: cluster.urls, cluster: true }, knack)))
+    const secs = (Date.now() - t) / 1000
+    for (const r of results) {
+      assert.equal(r.ok, 50, JSON.stringify(r.failed))
+      assert.equal(r.stats.shared, true)
+      assert.equal(r.stats.rateLimited, 0)
+    }
+    const stats = await knack.stats()
+    assert.equal(stats.rate_limited, 0, 'fake-knack sent 429s')
+    assert.ok(stats.max_in_any_second <= 10, `max ${stats.max_in_any_second} in one second`)
+    assert.ok(secs >= 18, `200 requests in ${secs}s is faster than 10 rps`)
+    // The window and its members set live on one node (one hash slot), found there.
+    const window = `knack-session:{rate:${APP_ID}}`
+    const where = await Promise.all([0, 1, 2].map(async (i) => [await cluster.command(i, 'EXISTS', window), await cluster.command(i, 'EXISTS', `${window}:members`)]))
+    assert.deepEqual(where.filter(([w, m]) => w === 1 && m === 1).length, 1, JSON.stringify(where))
+    assert.equal(await cluster.command(0, 'CLUSTER', 'KEYSLOT', window), await cluster.command(0, 'CLUSTER', 'KEYSLOT', `${window}:members`))
+  } finally {
+    await cluster.stop()
+    await knack.stop()
+  }
 })

@@ -264,10 +264,11 @@ const secret = rule((v, key) => {
 const RATE_LIMIT_SPEC = {
   perSecond: number,
   redis: rule((v, key) => {
-    if (typeof v === 'string') return { url: v }
-    const cfg = typeof v === 'object' ? lazyStores().redisConfigOf(v) : null
-    if (!cfg) throw invalid(`${key} must be a redis:// URL or a RedisStore`)
-    return cfg
+    if (typeof v === 'string') return { target: redisTarget({ url: v }, key) }
+    const cfg = typeof v === 'object' && v !== null ? lazyStores().redisConfigOf(v) : null
+    if (cfg) return cfg
+    if (isObject(v) && typeof v.get !== 'function') return { target: redisTarget(v, key) }
+    throw invalid(`${key} must be a Redis URL, { url, cluster?, ca? } or a RedisStore`)
   }),
   prefix: string,
 }
@@ -282,7 +283,7 @@ const rateLimit = rule((v) => {
   const rl = parse(v, RATE_LIMIT_SPEC, 'rateLimit', {}, 'rateLimit.')
   const out = { perSecond: rl.perSecond }
   if (rl.redis) {
-    out.redis = rl.redis.url
+    out.redis = rl.redis.target
     out.prefix = rl.prefix ?? rl.redis.prefix
   }
   return out
@@ -304,6 +305,26 @@ const ca = rule((v, key) => {
   if (text.length > MAX_CA_BYTES) throw invalid(`${key} is over ${MAX_CA_BYTES} bytes`)
   return text
 })
+
+/**
+ * A Redis: `url` is one URL (redis://, rediss:// for TLS, unix://) or, with `cluster: true`,
+ * a Redis Cluster's seed nodes (an array of URLs); `ca` as for HTTPS. Which combinations are
+ * accepted is the core's rule (RedisTarget::new); here only the types.
+ */
+const redisUrl = rule((v, key) => {
+  const list = Array.isArray(v) ? v : [v]
+  if (list.length === 0 || list.some((u) => typeof u !== 'string' || u === '')) {
+    throw invalid(`${key} must be a Redis URL (redis://, rediss:// or unix://) or, for a cluster, an array of them`)
+  }
+  return list
+})
+const REDIS_TARGET_SPEC = { url: required(redisUrl), cluster: boolean, ca }
+
+/** `{ urls, cluster?, ca? }` for the binding from `{ url, cluster?, ca? }`. */
+function redisTarget(v, where) {
+  const o = parse(v, REDIS_TARGET_SPEC, where, {}, `${where}.`)
+  return { urls: o.url, cluster: o.cluster, ca: o.ca }
+}
 
 /** Every session option (login, fromToken, restore, the middleware and the Next helper). */
 const SESSION_SPEC = {
@@ -528,7 +549,7 @@ function bulkItem(kind, item, index, ctx) {
 const STORE_SPECS = {
   MemoryStore: { maxEntries: number, secret },
   FileStore: { dir: required(nonEmptyString), secret: required(secret) },
-  RedisStore: { url: required(nonEmptyString), secret: required(secret), prefix: string },
+  RedisStore: { ...REDIS_TARGET_SPEC, secret: required(secret), prefix: string },
 }
 
 /**
@@ -539,7 +560,7 @@ function storeOptions(kind, opts, { partial = false } = {}) {
   const label = `${kind} options`
   if (opts === undefined && kind === 'MemoryStore') return {}
   if (!isObject(opts)) {
-    throw invalid(kind === 'MemoryStore' ? `${label} must be an object` : `${kind} needs ${kind === 'FileStore' ? '{ dir, secret }' : '{ url, secret, prefix? }'}`)
+    throw invalid(kind === 'MemoryStore' ? `${label} must be an object` : `${kind} needs ${kind === 'FileStore' ? '{ dir, secret }' : '{ url, secret, prefix?, cluster?, ca? }'}`)
   }
   const spec = partial ? Object.fromEntries(Object.entries(STORE_SPECS[kind]).map(([k, r]) => [k, { check: r.check }])) : STORE_SPECS[kind]
   return parse(opts, spec, label)

@@ -139,14 +139,19 @@ class FileStore extends NativeBackedStore {
   }
 }
 
-/** Several processes or hosts: `redis://[:password@]host:port[/db]`. */
+/**
+ * Several processes or hosts: `redis://[:password@]host:port[/db]`, `rediss://` (TLS, with the
+ * system's trust store plus `ca`), `unix://`, or a Redis Cluster (`url`: its seed nodes,
+ * `cluster: true`).
+ */
 class RedisStore extends NativeBackedStore {
   constructor(opts) {
     let config = null
     super('RedisStore', opts, (o) => {
       const sealer = makeSealer(o.secret, 'RedisStore')
-      const native = construct(() => new NativeRedisStore(o.url, o.prefix))
-      config = Object.freeze({ url: o.url, prefix: o.prefix })
+      const target = Object.freeze({ urls: o.url, cluster: o.cluster, ca: o.ca })
+      const native = construct(() => new NativeRedisStore(target, o.prefix))
+      config = Object.freeze({ target, prefix: o.prefix })
       return { sealer, native }
     })
     if (config) REDIS_CONFIG.set(this, config)
@@ -189,7 +194,7 @@ function checkStore(store) {
   return store
 }
 
-/** `{ url, prefix }` of a RedisStore (for sharing the rate limit through it), else null. */
+/** `{ target, prefix }` of a RedisStore (for sharing the rate limit through it), else null. */
 function redisConfigOf(store) {
   if (store instanceof RedisStore) store.ready()
   return REDIS_CONFIG.get(store) ?? null

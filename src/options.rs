@@ -26,13 +26,13 @@ pub struct NativeOptions {
     pub remember: Option<bool>,
 }
 
-/// `rateLimit: { perSecond?, redis?, prefix? }`, as JS gives it (a RedisStore already
-/// turned into its URL and prefix by the facade).
+/// `rateLimit: { perSecond?, redis?, prefix? }`, as JS gives it (a URL or a RedisStore already
+/// turned into its target and prefix by the facade).
 #[napi(object, object_to_js = false)]
 pub struct NativeRateLimit {
     pub per_second: Option<f64>,
     /// Share the rate limit with every process through this Redis.
-    pub redis: Option<String>,
+    pub redis: Option<crate::stores::NativeRedisTarget>,
     pub prefix: Option<String>,
 }
 
@@ -55,8 +55,8 @@ impl NativeOptions {
                 if let Some(n) = rl.per_second {
                     c.app.rate_limit = Some(Some(AppOptions::PER_SECOND.check(n)? as u32));
                 }
-                if let Some(url) = &rl.redis {
-                    c.app.shared_redis = Some((url.clone(), rl.prefix.clone()));
+                if let Some(target) = &rl.redis {
+                    c.app.shared_redis = Some((target.to_target()?, rl.prefix.clone()));
                 }
             }
         }

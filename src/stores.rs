@@ -6,7 +6,7 @@ use knack_client::internals::sealed;
 use knack_client::KeyRing;
 use knack_client::Secret;
 use knack_client::Session;
-use knack_client::{FileStore, MemoryStore, RedisConn, RedisStore};
+use knack_client::{FileStore, MemoryStore, RedisConn, RedisStore, RedisTarget};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
@@ -156,6 +156,25 @@ impl NativeFileStore {
 }
 store_methods!(NativeFileStore);
 
+/// Where a Redis is, as JS gives it (`url` as a list; the facade checked the types).
+#[napi(object, object_to_js = false)]
+pub struct NativeRedisTarget {
+    pub urls: Vec<String>,
+    pub cluster: Option<bool>,
+    /// Extra CA certificates, PEM (the facade joins a list into one text).
+    pub ca: Option<String>,
+}
+
+impl NativeRedisTarget {
+    pub fn to_target(&self) -> knack_client::Result<RedisTarget> {
+        RedisTarget::new(
+            self.urls.clone(),
+            self.cluster.unwrap_or(false),
+            self.ca.clone(),
+        )
+    }
+}
+
 /// Store shared by processes and hosts.
 #[napi]
 pub struct NativeRedisStore {
@@ -165,8 +184,8 @@ pub struct NativeRedisStore {
 #[napi]
 impl NativeRedisStore {
     #[napi(constructor)]
-    pub fn new(url: String, prefix: Option<String>) -> Result<Self> {
-        let conn = RedisConn::new(&url).map_err(to_napi)?;
+    pub fn new(target: NativeRedisTarget, prefix: Option<String>) -> Result<Self> {
+        let conn = RedisConn::new(&target.to_target().map_err(to_napi)?).map_err(to_napi)?;
         Ok(NativeRedisStore {
             inner: Arc::new(RedisStore::new(conn, prefix.as_deref()).map_err(to_napi)?),
         })

@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import net from 'node:net'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -24,29 +24,163 @@ async function freePort() {
   return port
 }
 
-export async function startRedis() {
-  const port = await freePort()
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'knack-redis-'))
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+function spawnRedis(args, dir) {
+  const child = spawn('redis-server', [...args, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   let out = ''
-  await new Promise((resolve, reject) => {
+  const ready = new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
       out += d
       if (out.includes('Ready to accept connections')) resolve()
     })
     child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)))
   })
+  return { child, ready }
+}
+
+async function stopChild(child) {
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+  }
+}
+
+export function haveOpenssl() {
+  const r = spawnSync('openssl', ['version'], { stdio: 'ignore' })
+  if (r.status === 0) return true
+  if (process.env.CI === 'true') throw new Error('openssl is not installed, and CI=true: install it (apt-get install -y openssl)')
+  return false
+}
+
+/**
+ * A test CA and a server certificate it signed for 127.0.0.1 and localhost, made with the
+ * openssl CLI in `dir`: { caFile, caPem, certFile, keyFile }.
+ */
+export function makeTestCa(dir) {
+  const f = (n) => path.join(dir, n)
+  const run = (args) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`)
+  }
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+  run(['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=knack-session test Redis CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'])
+  run(['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost'])
+  writeFileSync(f('ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n')
+  run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('ext')])
+  return { caFile: f('ca.crt'), caPem: readFileSync(f('ca.crt'), 'utf8'), certFile: f('server.crt'), keyFile: f('server.key') }
+}
+
+function tlsArgs(ca) {
+  return ['--tls-cert-file', ca.certFile, '--tls-key-file', ca.keyFile, '--tls-ca-cert-file', ca.caFile, '--tls-auth-clients', 'no']
+}
+
+/**
+ * A redis-server on free ports. With `tls: true` it also listens for TLS (`tlsUrl`, trusted
+ * through `ca.caPem` / `ca.caFile`); `url` and `command` stay plain TCP, for assertions.
+ */
+export async function startRedis({ tls = false } = {}) {
+  const port = await freePort()
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'knack-redis-'))
+  const args = ['--port', String(port)]
+  let ca = null
+  let tlsPort = null
+  if (tls) {
+    ca = makeTestCa(dir)
+    tlsPort = await freePort()
+    args.push('--tls-port', String(tlsPort), ...tlsArgs(ca))
+  }
+  const { child, ready } = spawnRedis(args, dir)
+  await ready
   return {
     url: `redis://127.0.0.1:${port}`,
+    tlsUrl: tls ? `rediss://127.0.0.1:${tlsPort}` : null,
+    ca,
     port,
-    command: (...args) => command(port, args),
+    command: (...a) => command(port, a),
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM')
-        await once(child, 'exit')
+      await stopChild(child)
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A port P with P + 10000 (its cluster bus) free too. */
+async function clusterPort(taken) {
+  for (;;) {
+    const p = 20000 + Math.floor(Math.random() * 25000)
+    if (taken.has(p) || taken.has(p + 10000)) continue
+    try {
+      for (const q of [p, p + 10000]) {
+        const srv = net.createServer()
+        srv.listen(q, '127.0.0.1')
+        await Promise.race([once(srv, 'listening'), once(srv, 'error').then(([e]) => Promise.reject(e))])
+        srv.close()
+        await once(srv, 'close')
       }
+      taken.add(p).add(p + 10000)
+      return p
+    } catch {
+      // in use: try another
+    }
+  }
+}
+
+/**
+ * A Redis Cluster of `nodes` masters (no replicas), made with `redis-cli --cluster create`
+ * and ready (cluster_state:ok on every node). `urls` are its nodes; `command(i, ...)` talks to
+ * node i over plain TCP. With `tls: true` clients reach it over TLS only (`urls` are
+ * rediss://, trusted through `ca`), the cluster bus too.
+ */
+export async function startRedisCluster({ nodes = 3, tls = false } = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'knack-redis-cluster-'))
+  const ca = tls ? makeTestCa(dir) : null
+  const taken = new Set()
+  const ports = []
+  const plain = []
+  const children = []
+  try {
+    for (let i = 0; i < nodes; i++) {
+      const port = await clusterPort(taken)
+      const node = path.join(dir, `node-${i}`)
+      mkdirSync(node)
+      const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000']
+      if (tls) {
+        const p = await freePort()
+        args.push('--port', String(p), '--tls-port', String(port), '--tls-cluster', 'yes', ...tlsArgs(ca))
+        plain.push(p)
+      } else {
+        args.push('--port', String(port))
+        plain.push(port)
+      }
+      const { child, ready } = spawnRedis(args, node)
+      children.push(child)
+      await ready
+      ports.push(port)
+    }
+    const cli = ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']
+    if (tls) cli.unshift('--tls', '--cacert', ca.caFile)
+    const made = spawnSync('redis-cli', cli, { encoding: 'utf8' })
+    if (made.status !== 0) throw new Error(`redis-cli --cluster create failed: ${made.stdout}${made.stderr}`)
+    const until = Date.now() + 20000
+    for (;;) {
+      const infos = await Promise.all(plain.map((p) => command(p, ['CLUSTER', 'INFO'])))
+      if (infos.every((i) => /cluster_state:ok/.test(i) && /cluster_known_nodes:(\d+)/.exec(i)?.[1] === String(nodes))) break
+      if (Date.now() > until) throw new Error(`the cluster did not become ready: ${infos.join('\n')}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  } catch (e) {
+    await Promise.all(children.map(stopChild))
+    rmSync(dir, { recursive: true, force: true })
+    throw e
+  }
+  return {
+    urls: ports.map((p) => `${tls ? 'rediss' : 'redis'}://127.0.0.1:${p}`),
+    ca,
+    ports: plain,
+    command: (i, ...a) => command(plain[i], a),
+    async stop() {
+      await Promise.all(children.map(stopChild))
       rmSync(dir, { recursive: true, force: true })
     },
   }

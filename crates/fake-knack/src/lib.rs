@@ -43,6 +43,8 @@ mod spool;
 mod state;
 mod store;
 mod tls;
+/// The test CA and server certificate (`--tls`), for clients' own TLS tests.
+pub use tls::Tls;
 mod tokens;
 mod values;
 mod views;

@@ -23,8 +23,8 @@ pub struct AppOptions {
     pub rate_limit: Option<Option<u32>>,
     /// Explicit proxy URL; otherwise `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
     pub proxy: Option<String>,
-    /// Share the governor's window through Redis: (URL, key prefix).
-    pub shared_redis: Option<(String, Option<String>)>,
+    /// Share the governor's window through Redis: (where, key prefix).
+    pub shared_redis: Option<(crate::store::RedisTarget, Option<String>)>,
     /// Extra CA certificates (PEM) trusted besides the system store and NODE_EXTRA_CA_CERTS.
     pub ca: Option<String>,
 }
@@ -65,7 +65,7 @@ pub struct App {
     pub counters: Counters,
     pub(crate) metadata: tokio::sync::Mutex<Option<Arc<crate::schema::Schema>>>,
     /// The Redis (URL, prefix) the governor shares its window through, if any.
-    shared_redis: Mutex<Option<(String, Option<String>)>>,
+    shared_redis: Mutex<Option<(crate::store::RedisTarget, Option<String>)>>,
     /// The explicit proxy the pool was built with (its URL may hold a password).
     proxy: Option<Secret>,
     /// The `ca` the pool was built with.
@@ -97,13 +97,6 @@ pub fn registry_key(base_url: &Url) -> String {
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn install_crypto() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }
 
 impl App {
@@ -170,7 +163,7 @@ impl App {
 
     /// An app of its own, not shared (tests).
     pub fn new(base_url: Url, app_id: String, opts: &AppOptions) -> Result<App> {
-        install_crypto();
+        crate::tls::install_crypto();
         let proxy = match &opts.proxy {
             Some(p) => Some(
                 reqwest::Proxy::all(p.as_str())

@@ -56,7 +56,7 @@ pub use secret::Secret;
 pub use session::{CallOptions, Session, SessionConfig, SessionState, UserInfo};
 pub use shape::{Shape, ShapeSpec};
 pub use store::{
-    is_session_id, FileStore, MemoryStore, RedisConn, RedisStore, DEFAULT_MAX_ENTRIES,
+    is_session_id, FileStore, MemoryStore, RedisConn, RedisStore, RedisTarget, DEFAULT_MAX_ENTRIES,
 };
 pub use token::to_millis;
 pub use tokio_util::sync::CancellationToken;
@@ -71,6 +71,7 @@ pub use views::{ListQuery, ViewRef};
 pub mod internals {
     pub use crate::app::App;
     pub use crate::classify::{classify, Ending, Facts, Next, Verdict, Wait};
+    pub use crate::governor::redis::WindowKeys;
     pub use crate::schema::Schema;
     pub use crate::sealed::seal_bytes;
     pub use crate::transport::{request_url, send, Call, Progress, Reply};

@@ -119,6 +119,25 @@ pub fn node_extra_ca_certs() -> Result<Option<Vec<Certificate>>> {
     pem_certs(&bytes, &format!("{NODE_EXTRA_CA_CERTS}={shown}")).map(Some)
 }
 
+/// The PEM text of NODE_EXTRA_CA_CERTS when it is set and holds certificates (for the Redis
+/// connection, which takes PEM); `None` otherwise, as Node carries on without it.
+pub fn node_extra_ca_pem() -> Option<Vec<u8>> {
+    let path = std::env::var_os(NODE_EXTRA_CA_CERTS).filter(|p| !p.is_empty())?;
+    match node_extra_ca_certs() {
+        Ok(Some(_)) => std::fs::read(path).ok(),
+        _ => None,
+    }
+}
+
+/// rustls's process-wide crypto provider (ring), for the clients that take the default: the
+/// Redis connection's. Once; a provider installed by someone else stands.
+pub(crate) fn install_crypto() {
+    static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 /// The message of a TLS handshake that failed on the server's certificate, or `None` when
 /// `detail` (an error chain's text) is about something else.
 pub fn untrusted_message(detail: &str) -> Option<String> {

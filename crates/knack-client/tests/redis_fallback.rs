@@ -153,10 +153,15 @@ async fn run(redis: &mut RedisServer, sc: Scenario) -> Outcome {
         .expect("fake-knack");
     let base = url::Url::parse(&fake.api_url()).expect("url");
     let prefix = format!("knack-test-{}-{}:", std::process::id(), fake.port());
-    let members_key = format!("{prefix}rate:{}:members", fake.app_id());
+    let members_key = knack_client::internals::WindowKeys::new(Some(&prefix), fake.app_id())
+        .unwrap()
+        .members;
     let opts = AppOptions {
         rate_limit: Some(Some(10)),
-        shared_redis: Some((redis.url(), Some(prefix))),
+        shared_redis: Some((
+            knack_client::RedisTarget::single(&redis.url()).unwrap(),
+            Some(prefix),
+        )),
         ..AppOptions::default()
     };
     // Three "processes": each app has its own governor and its own Redis limiter.

@@ -50,6 +50,28 @@ pub const MEMBER_LIVENESS: Duration = Duration::from_secs(30);
 
 const PROBE_PAUSE: Duration = Duration::from_millis(200);
 
+/// The names of an app's three window keys. One Lua script touches all three, so they share
+/// a hash tag (`{rate:<app id>}`) and with it one Redis Cluster slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowKeys {
+    pub window: String,
+    pub pause: String,
+    pub members: String,
+}
+
+impl WindowKeys {
+    pub fn new(prefix: Option<&str>, app_id: &str) -> Result<WindowKeys> {
+        let prefix = prefix.unwrap_or(DEFAULT_PREFIX);
+        check_prefix(prefix)?;
+        let tag = format!("{prefix}{{rate:{app_id}}}");
+        Ok(WindowKeys {
+            pause: format!("{tag}:pause"),
+            members: format!("{tag}:members"),
+            window: tag,
+        })
+    }
+}
+
 /// What the cluster window answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SharedAnswer {
@@ -79,16 +101,15 @@ impl std::fmt::Debug for RedisLimiter {
 
 impl RedisLimiter {
     pub fn new(conn: Arc<RedisConn>, prefix: Option<&str>, app_id: &str) -> Result<RedisLimiter> {
-        let prefix = prefix.unwrap_or(DEFAULT_PREFIX);
-        check_prefix(prefix)?;
+        let keys = WindowKeys::new(prefix, app_id)?;
         let mut tag = [0u8; 8];
         getrandom::fill(&mut tag)
             .map_err(|e| Error::new(ErrorCode::Store, format!("no randomness: {e}")))?;
         Ok(RedisLimiter {
             conn,
-            window_key: format!("{prefix}rate:{app_id}"),
-            pause_key: format!("{prefix}rate-pause:{app_id}"),
-            members_key: format!("{prefix}rate:{app_id}:members"),
+            window_key: keys.window,
+            pause_key: keys.pause,
+            members_key: keys.members,
             script: redis::Script::new(ACQUIRE),
             pause_script: redis::Script::new(PAUSE),
             seq: AtomicU64::new(0),
@@ -154,5 +175,55 @@ impl RedisLimiter {
             Ok(Err(e)) => Err(store_err("rate pause", &e)),
             Err(_) => Err(Error::new(ErrorCode::Store, "redis: rate pause timed out")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slot Redis Cluster gives a key: CRC16 of its hash tag (the text between the first
+    /// `{` and the next `}`, when not empty), else of the whole key.
+    fn slot(key: &str) -> u16 {
+        let b = key.as_bytes();
+        let tagged = b.iter().position(|&c| c == b'{').and_then(|open| {
+            let close = b[open + 1..].iter().position(|&c| c == b'}')?;
+            (close > 0).then(|| &b[open + 1..open + 1 + close])
+        });
+        let data = tagged.unwrap_or(b);
+        let mut crc: u16 = 0;
+        for &byte in data {
+            crc ^= u16::from(byte) << 8;
+            for _ in 0..8 {
+                crc = if crc & 0x8000 != 0 {
+                    (crc << 1) ^ 0x1021
+                } else {
+                    crc << 1
+                };
+            }
+        }
+        crc % 16384
+    }
+
+    #[test]
+    fn an_apps_window_keys_share_one_cluster_slot_whatever_the_prefix() {
+        for prefix in [
+            None,
+            Some("app:"),
+            Some("a{b"),
+            Some("{tenant-1}:"),
+            Some("x}y{"),
+        ] {
+            let k = WindowKeys::new(prefix, "5f3a9c").unwrap();
+            let s = slot(&k.window);
+            assert_eq!(slot(&k.pause), s, "{prefix:?}");
+            assert_eq!(slot(&k.members), s, "{prefix:?}");
+            assert!(k.window.ends_with("{rate:5f3a9c}") || prefix.is_some());
+        }
+        // Different apps spread over the cluster.
+        let a = WindowKeys::new(None, "app-a").unwrap();
+        let b = WindowKeys::new(None, "app-b").unwrap();
+        assert_ne!(slot(&a.window), slot(&b.window));
+        assert_eq!(a.window, "knack-session:{rate:app-a}");
     }
 }

@@ -4,10 +4,11 @@
 pub(crate) mod file;
 pub(crate) mod memory;
 pub(crate) mod redis;
+pub(crate) mod redis_conn;
 
 pub use file::FileStore;
 pub use memory::{MemoryStore, DEFAULT_MAX_ENTRIES};
-pub use redis::{RedisConn, RedisStore};
+pub use redis::{RedisConn, RedisStore, RedisTarget};
 
 use crate::error::{Error, Result};
 

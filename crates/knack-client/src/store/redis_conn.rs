@@ -1,0 +1,518 @@
+//! The Redis connection the session store (`store::redis`) and the governor's shared window
+//! (`governor::redis`) use: one server over TCP, TLS (`rediss://`) or a Unix socket, or a
+//! Redis Cluster from its seed nodes. Which targets are accepted is decided in one place,
+//! [`RedisTarget::new`].
+//!
+//! A URL may hold a password: no error message or log line ever shows a URL, an address or
+//! the redis crate's own text (which can include the address).
+
+use crate::error::{Error, ErrorCode, Result};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisError, RedisFuture, TlsCertificates, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) const OP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Seed nodes a cluster target may list.
+pub const MAX_CLUSTER_NODES: usize = 64;
+
+/// How one URL reaches its server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Tcp,
+    Tls,
+    Unix,
+}
+
+/// The scheme of `url`, or why it is refused.
+pub(crate) fn scheme_of(url: &str) -> Result<Scheme> {
+    let lower = url.trim().to_ascii_lowercase();
+    let scheme = if lower.starts_with("redis://") {
+        Scheme::Tcp
+    } else if lower.starts_with("rediss://") {
+        Scheme::Tls
+    } else if lower.starts_with("unix://") || lower.starts_with("redis+unix://") {
+        Scheme::Unix
+    } else {
+        return Err(Error::invalid(
+            "Redis URL must start with redis://, rediss:// (TLS) or unix://",
+        ));
+    };
+    if scheme == Scheme::Tls && lower.contains("#insecure") {
+        return Err(Error::invalid(
+            "Redis TLS certificate checks cannot be turned off (#insecure): give the server's CA \
+             certificate as `ca` instead",
+        ));
+    }
+    Ok(scheme)
+}
+
+/// Where a Redis is and how to trust it: one URL, or a cluster's seed nodes, plus extra CA
+/// certificates (PEM) for `rediss://`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisTarget {
+    urls: Vec<String>,
+    cluster: bool,
+    ca: Option<String>,
+    tls: bool,
+}
+
+impl std::fmt::Debug for RedisTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RedisTarget({} [redacted url]{}{}{})",
+            self.urls.len(),
+            if self.cluster { ", cluster" } else { "" },
+            if self.tls { ", tls" } else { "" },
+            if self.ca.is_some() { ", ca" } else { "" }
+        )
+    }
+}
+
+impl RedisTarget {
+    /// One server.
+    pub fn single(url: &str) -> Result<RedisTarget> {
+        RedisTarget::new(vec![url.to_owned()], false, None)
+    }
+
+    /// Check a target: every rule about which URLs, cluster settings and CAs go together.
+    pub fn new(urls: Vec<String>, cluster: bool, ca: Option<String>) -> Result<RedisTarget> {
+        if urls.is_empty() {
+            return Err(Error::invalid("a Redis URL must be given"));
+        }
+        if urls.len() > 1 && !cluster {
+            return Err(Error::invalid(
+                "several Redis URLs are the seed nodes of a Redis Cluster: add cluster: true",
+            ));
+        }
+        if urls.len() > MAX_CLUSTER_NODES {
+            return Err(Error::invalid(format!(
+                "a Redis Cluster needs only a few seed nodes (at most {MAX_CLUSTER_NODES})"
+            )));
+        }
+        let mut schemes = Vec::with_capacity(urls.len());
+        for u in &urls {
+            schemes.push(scheme_of(u)?);
+        }
+        if cluster && schemes.contains(&Scheme::Unix) {
+            return Err(Error::invalid(
+                "a Redis Cluster is reached over TCP: unix:// URLs cannot be its nodes",
+            ));
+        }
+        let tls = schemes[0] == Scheme::Tls;
+        if schemes.iter().any(|s| (*s == Scheme::Tls) != tls) {
+            return Err(Error::invalid(
+                "a Redis Cluster's URLs must be all rediss:// (TLS) or all redis://",
+            ));
+        }
+        if ca.is_some() && !tls {
+            return Err(Error::invalid(
+                "ca is for TLS: the Redis URL must start with rediss://",
+            ));
+        }
+        crate::tls::ca_roots(ca.as_deref())?;
+        Ok(RedisTarget {
+            urls: urls.into_iter().map(|u| u.trim().to_owned()).collect(),
+            cluster,
+            ca,
+            tls,
+        })
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+}
+
+/// The trust anchors for a `rediss://` connection, as PEM, when they are more than the
+/// system's: the system's (as `SSL_CERT_FILE` / `SSL_CERT_DIR` or the OS store give them) plus
+/// `ca` plus `NODE_EXTRA_CA_CERTS`, the same set the HTTP side trusts. `None`: the system's
+/// alone, which the redis crate loads itself.
+fn roots_pem(ca: Option<&str>) -> Option<Vec<u8>> {
+    let node = crate::tls::node_extra_ca_pem();
+    if ca.is_none() && node.is_none() {
+        return None;
+    }
+    let mut pem = Vec::new();
+    for der in rustls_native_certs::load_native_certs().certs {
+        // A system certificate that is no usable anchor would fail the whole set: skip it.
+        if webpki::anchor_from_trusted_cert(&der).is_ok() {
+            pem.extend_from_slice(pem_of(&der).as_bytes());
+        }
+    }
+    if let Some(ca) = ca {
+        pem.extend_from_slice(ca.as_bytes());
+        pem.push(b'\n');
+    }
+    if let Some(node) = node {
+        pem.extend_from_slice(&node);
+        pem.push(b'\n');
+    }
+    Some(pem)
+}
+
+fn pem_of(der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::with_capacity(b64.len() + b64.len() / 64 + 64);
+    out.push_str("-----BEGIN CERTIFICATE-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+/// A failed Redis operation as a `KNACK_STORE` error: the kind and category of the redis
+/// error, or what was wrong with the server's TLS certificate; never its text.
+pub(crate) fn store_err(what: &str, e: &RedisError) -> Error {
+    if let Some(why) = tls_failure(e).or_else(|| io_failure(e)) {
+        return Error::new(ErrorCode::Store, format!("redis: {what} failed: {why}"));
+    }
+    Error::new(
+        ErrorCode::Store,
+        format!("redis: {what} failed ({:?}, {})", e.kind(), e.category()),
+    )
+}
+
+type DynError = dyn std::error::Error + Send + Sync;
+
+/// The errors under `e`, outermost first, looking through the `Arc` the redis crate keeps
+/// them in and into an `io::Error`'s payload.
+fn causes(e: &RedisError) -> Vec<&(dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = next {
+        if out.len() > 16 {
+            break;
+        }
+        let s: &(dyn std::error::Error + 'static) = match s.downcast_ref::<Arc<DynError>>() {
+            Some(a) => &**a,
+            None => s,
+        };
+        out.push(s);
+        next = match s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => s.source(),
+        };
+    }
+    out
+}
+
+/// The socket failure under `e` in words (no address), or `None`.
+fn io_failure(e: &RedisError) -> Option<String> {
+    use std::io::ErrorKind as K;
+    for s in causes(e) {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            let text = match io.kind() {
+                K::ConnectionRefused => "connection refused (is Redis running at that address?)",
+                K::ConnectionReset | K::UnexpectedEof | K::BrokenPipe | K::ConnectionAborted => {
+                    "the server closed the connection (if it takes TLS only, its URL starts \
+                     with rediss://)"
+                }
+                K::TimedOut => "the connection timed out",
+                K::PermissionDenied => "permission denied",
+                K::NotFound => "no such socket",
+                _ => continue,
+            };
+            return Some(text.to_owned());
+        }
+    }
+    None
+}
+
+/// What went wrong in a TLS handshake, said without the address, or `None` when `e` is not a
+/// TLS failure.
+fn tls_failure(e: &RedisError) -> Option<String> {
+    use rustls::CertificateError as C;
+    let found = causes(e)
+        .into_iter()
+        .find_map(|s| s.downcast_ref::<rustls::Error>().cloned());
+    let advice = "give the server's CA certificate as `ca`, or add it to the system's trust store";
+    let text = match found {
+        Some(rustls::Error::InvalidCertificate(c)) => match c {
+            C::UnknownIssuer => {
+                format!("the server's TLS certificate is not signed by a trusted CA: {advice}")
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "the server's TLS certificate does not name the host in the Redis URL".to_owned()
+            }
+            C::Expired | C::ExpiredContext { .. } => {
+                "the server's TLS certificate has expired".to_owned()
+            }
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the server's TLS certificate is not valid yet".to_owned()
+            }
+            C::Revoked => "the server's TLS certificate is revoked".to_owned(),
+            other => format!("the server's TLS certificate was refused ({other:?})"),
+        },
+        Some(
+            rustls::Error::InvalidMessage(_)
+            | rustls::Error::InappropriateMessage { .. }
+            | rustls::Error::InappropriateHandshakeMessage { .. },
+        ) => "the server did not answer in TLS (is it a plain redis:// port?)".to_owned(),
+        Some(other) => format!("the TLS handshake failed ({other})"),
+        None => {
+            // The cluster client keeps only the text of a node's failure: read it (never shown).
+            let text = e.to_string();
+            if text.contains("UnknownIssuer") {
+                format!("the server's TLS certificate is not signed by a trusted CA: {advice}")
+            } else if text.contains("invalid peer certificate") {
+                "the server's TLS certificate was refused".to_owned()
+            } else {
+                return None;
+            }
+        }
+    };
+    Some(text)
+}
+
+/// One per store or shared window, made once: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Client {
+    Single(redis::Client),
+    Cluster(ClusterClient),
+}
+
+/// A live connection: a reconnecting manager for one server, or a cluster connection (which
+/// follows the slot map and reconnects by itself). Cheap to clone.
+#[derive(Clone)]
+pub(crate) enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// One lazily connected, auto-reconnecting Redis connection.
+pub struct RedisConn {
+    client: Client,
+    tls: bool,
+    conn: tokio::sync::OnceCell<Conn>,
+}
+
+impl std::fmt::Debug for RedisConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.client {
+            Client::Single(_) => "single",
+            Client::Cluster(_) => "cluster",
+        };
+        write!(f, "RedisConn({kind}, [redacted url])")
+    }
+}
+
+impl RedisConn {
+    /// A connection to `target` (nothing is sent until the first command).
+    pub fn new(target: &RedisTarget) -> Result<Arc<RedisConn>> {
+        crate::tls::install_crypto();
+        let roots = if target.tls {
+            roots_pem(target.ca.as_deref())
+        } else {
+            None
+        };
+        let certs = |root_cert: Vec<u8>| TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root_cert),
+        };
+        let invalid = |_| Error::invalid("Redis URL is not valid");
+        let client = if target.cluster {
+            let mut b = ClusterClientBuilder::new(target.urls.iter().map(String::as_str))
+                .connection_timeout(OP_TIMEOUT)
+                .response_timeout(OP_TIMEOUT)
+                .retries(3);
+            if let Some(r) = roots {
+                b = b.certs(certs(r));
+            }
+            Client::Cluster(b.build().map_err(invalid)?)
+        } else {
+            let url = target.urls[0].as_str();
+            Client::Single(match roots {
+                Some(r) => redis::Client::build_with_tls(url, certs(r)).map_err(invalid)?,
+                None => redis::Client::open(url).map_err(invalid)?,
+            })
+        };
+        Ok(Arc::new(RedisConn {
+            client,
+            tls: target.tls,
+            conn: tokio::sync::OnceCell::new(),
+        }))
+    }
+
+    /// Whether this connection is TLS (for the store's description).
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    pub(crate) async fn conn(&self) -> Result<Conn> {
+        let c = self
+            .conn
+            .get_or_try_init(|| async {
+                let connect = async {
+                    match &self.client {
+                        Client::Single(client) => {
+                            let cfg = ConnectionManagerConfig::new()
+                                .set_connection_timeout(Some(OP_TIMEOUT))
+                                .set_response_timeout(Some(OP_TIMEOUT))
+                                .set_number_of_retries(2);
+                            ConnectionManager::new_with_config(client.clone(), cfg)
+                                .await
+                                .map(Conn::Single)
+                        }
+                        Client::Cluster(client) => {
+                            client.get_async_connection().await.map(Conn::Cluster)
+                        }
+                    }
+                };
+                match tokio::time::timeout(OP_TIMEOUT * 2, connect).await {
+                    Ok(Ok(c)) => Ok(c),
+                    Ok(Err(e)) => Err(store_err("connect", &e)),
+                    Err(_) if self.tls => Err(Error::new(
+                        ErrorCode::Store,
+                        "redis: connect timed out (is the port in the rediss:// URL the server's \
+                         TLS port?)",
+                    )),
+                    Err(_) => Err(Error::new(ErrorCode::Store, "redis: connect timed out")),
+                }
+            })
+            .await?;
+        Ok(c.clone())
+    }
+
+    pub(crate) async fn run<T: redis::FromRedisValue>(&self, what: &str, cmd: Cmd) -> Result<T> {
+        let mut c = self.conn().await?;
+        match tokio::time::timeout(OP_TIMEOUT, cmd.query_async::<T>(&mut c)).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(store_err(what, &e)),
+            Err(_) => Err(Error::new(
+                ErrorCode::Store,
+                format!("redis: {what} timed out"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ca() -> String {
+        fake_knack::Tls::generate().unwrap().ca_pem
+    }
+
+    fn urls(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Which targets are accepted: (urls, cluster, ca given, accepted, words of the refusal).
+    #[test]
+    fn which_redis_targets_are_accepted() {
+        let table: &[(&[&str], bool, bool, Option<&str>)] = &[
+            (&["redis://127.0.0.1:6379"], false, false, None),
+            (&["rediss://cache.example.com:6380"], false, false, None),
+            (&["unix:///run/redis.sock"], false, false, None),
+            (&["redis+unix:///run/redis.sock"], false, false, None),
+            (&["redis://a:1", "redis://b:2"], true, false, None),
+            (&["rediss://a:1", "rediss://b:2"], true, false, None),
+            (&["redis://a:1"], true, false, None),
+            (&[], false, false, Some("must be given")),
+            (&["http://a:1"], false, false, Some("must start with")),
+            (
+                &["redis://a:1", "redis://b:2"],
+                false,
+                false,
+                Some("cluster: true"),
+            ),
+            (&["unix:///s", "redis://b:2"], true, false, Some("unix://")),
+            (
+                &["rediss://a:1", "redis://b:2"],
+                true,
+                false,
+                Some("all rediss://"),
+            ),
+            (&["redis://a:1"], false, true, Some("rediss://")),
+            (
+                &["rediss://a:1#insecure"],
+                false,
+                false,
+                Some("cannot be turned off"),
+            ),
+        ];
+        for (list, cluster, with_ca, refusal) in table {
+            let got = RedisTarget::new(urls(list), *cluster, with_ca.then(ca));
+            match refusal {
+                None => assert!(got.is_ok(), "{list:?} {cluster}: {:?}", got.err()),
+                Some(words) => {
+                    let e = got.expect_err(&format!("{list:?} {cluster} should be refused"));
+                    assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT");
+                    assert!(e.message.contains(words), "{list:?}: {}", e.message);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_ca_that_is_no_certificate_is_refused_and_no_message_shows_a_url() {
+        let e = RedisTarget::new(urls(&["rediss://:pw-1234@a:1"]), false, Some("nope".into()))
+            .unwrap_err();
+        assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT");
+        assert!(e.message.starts_with("ca"), "{}", e.message);
+        for bad in ["ftp://:pw-1234@a:1", "rediss://:pw-1234@a:1#insecure"] {
+            let e = RedisTarget::single(bad).unwrap_err();
+            assert!(!e.message.contains("pw-1234"), "{}", e.message);
+        }
+        let t = RedisTarget::new(urls(&["redis://:pw-1234@a:1"]), true, None).unwrap();
+        assert!(!format!("{t:?}").contains("pw-1234"));
+        let c = RedisConn::new(&t).unwrap();
+        assert!(!format!("{c:?}").contains("pw-1234"));
+    }
+
+    #[test]
+    fn system_roots_are_written_as_pem_that_parses_back() {
+        use rustls_pki_types::pem::PemObject;
+        let der = [0x30u8, 0x03, 0x02, 0x01, 0x01];
+        let pem = pem_of(&der);
+        let back: Vec<_> = rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].as_ref(), &der);
+    }
+}
