@@ -110,10 +110,10 @@ export interface SessionOptions {
   retries?: number
   /**
    * Requests per second for this app, shared by all its sessions in this process. Default
-   * `{ perSecond: 10 }`; `false` turns the governor off. With `redis` (a URL or a RedisStore)
-   * the budget is shared by every process of the app.
+   * `{ perSecond: 10 }`; `false` turns the governor off. With `redis` (a URL, a RedisStore, or
+   * `{ url, cluster?, ca? }`) the budget is shared by every process of the app.
    */
-  rateLimit?: false | { perSecond?: number; redis?: string | RedisStore; prefix?: string }
+  rateLimit?: false | { perSecond?: number; redis?: string | RedisStore | RedisTargetOptions; prefix?: string }
   /** Where login() saves and restore() reads. Default: a process-wide MemoryStore. */
   store?: TokenStore
   /** Encryption secret(s) for a custom store (at least 32 characters; newest first). */
@@ -231,9 +231,21 @@ export declare class FileStore implements TokenStore {
   sweep(): Promise<number>
 }
 
-/** Several processes or hosts. */
+/**
+ * Where a Redis is: `url` is `redis://`, `rediss://` (TLS) or `unix://`; with `cluster: true`,
+ * a Redis Cluster's seed nodes (one URL or several).
+ */
+export interface RedisTargetOptions {
+  url: string | string[]
+  /** A Redis Cluster: `url` lists seed nodes, the others are found. Default false. */
+  cluster?: boolean
+  /** For rediss://: CA certificates (PEM) trusted besides the system store and NODE_EXTRA_CA_CERTS. */
+  ca?: string | Uint8Array | Array<string | Uint8Array>
+}
+
+/** Several processes or hosts: one Redis (TCP, TLS or a Unix socket) or a Redis Cluster. */
 export declare class RedisStore implements TokenStore {
-  constructor(opts: { url: string; secret: string | string[]; prefix?: string })
+  constructor(opts: RedisTargetOptions & { secret: string | string[]; prefix?: string })
   get(id: string): Promise<string | null>
   set(id: string, value: string, ttlMs: number): Promise<void>
   delete(id: string): Promise<void>

@@ -8,7 +8,9 @@
 //   reads is set to the demo app's values: KNACK_API_URL (the core's default base URL when a
 //   block gives no baseUrl) = the fake's, KNACK_APP_ID, PASSWORD (alice's), SESSION_SECRET,
 //   REDIS_URL (a real redis-server; those blocks are skipped when it is not installed, and
-//   fail under CI=true). A block reading any other env var fails: the test must be taught it.
+//   fail under CI=true), REDIS_TLS_URL and REDIS_CA_FILE (a redis-server's TLS port and the
+//   test CA that signed its certificate), REDIS_CLUSTER_URLS (a 3-node Redis Cluster's nodes,
+//   comma-separated). A block reading any other env var fails: the test must be taught it.
 //   * A block that builds an Express `app` without starting it is run twice: as written, and
 //     with test-owned code appended that serves the app on a free port and uses it as a
 //     browser would (login, the tickets route, 401 without a cookie, logout).
@@ -47,7 +49,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { startFake, USERS, APP_ID, ROOT } from './helpers/fake.mjs'
-import { haveRedis, startRedis } from './helpers/redis.mjs'
+import { haveRedis, haveOpenssl, startRedis, startRedisCluster } from './helpers/redis.mjs'
 
 const README = path.resolve(ROOT, process.env.README_TEST_FILE ?? 'README.md')
 const TEXT = readFileSync(README, 'utf8')
@@ -171,10 +173,32 @@ const envVarsOf = (code) => [...new Set([...code.matchAll(/process\.env\.([A-Z_]
 // Running
 
 let redis = null
+let redisTls = null
+let redisCluster = null
+const TLS_VARS = /\bREDIS_(TLS_URL|CA_FILE)\b/
+const CLUSTER_VARS = /\bREDIS_CLUSTER_URLS\b/
 before(async () => {
-  if (BLOCKS.some((b) => /\bREDIS_URL\b/.test(b.code)) && haveRedis()) redis = await startRedis()
+  const wants = (re) => BLOCKS.some((b) => re.test(b.code))
+  if (wants(/\bREDIS_URL\b/) && haveRedis()) redis = await startRedis()
+  if (wants(TLS_VARS) && haveRedis() && haveOpenssl()) redisTls = await startRedis({ tls: true })
+  if (wants(CLUSTER_VARS) && haveRedis()) redisCluster = await startRedisCluster()
 })
-after(() => redis?.stop())
+after(() => Promise.all([redis?.stop(), redisTls?.stop(), redisCluster?.stop()]))
+
+/** The Redis servers a block's code names (by env var), each as { flush(), keys() }. */
+function redisOf(code) {
+  const out = []
+  if (redis && /\bREDIS_URL\b/.test(code)) out.push({ flush: () => redis.command('FLUSHALL'), keys: () => redis.command('KEYS', '*') })
+  if (redisTls && TLS_VARS.test(code)) out.push({ flush: () => redisTls.command('FLUSHALL'), keys: () => redisTls.command('KEYS', '*') })
+  if (redisCluster && CLUSTER_VARS.test(code)) {
+    const nodes = [0, 1, 2]
+    out.push({
+      flush: () => Promise.all(nodes.map((i) => redisCluster.command(i, 'FLUSHALL'))),
+      keys: async () => (await Promise.all(nodes.map((i) => redisCluster.command(i, 'KEYS', '*')))).flat(),
+    })
+  }
+  return out
+}
 
 /** A fresh app directory with node_modules links to this checkout (and its installed packages). */
 function appDir(code) {
@@ -221,7 +245,7 @@ function assertClean(r, what) {
 function childEnv(fake, extra = {}) {
   const env = { ...process.env }
   for (const k of Object.keys(env)) {
-    if (/^(KNACK_|NODE_TEST|NODE_OPTIONS$|PASSWORD$|SESSION_SECRET$|REDIS_URL$)/.test(k)) delete env[k]
+    if (/^(KNACK_|NODE_TEST|NODE_OPTIONS$|PASSWORD$|SESSION_SECRET$|REDIS_)/.test(k)) delete env[k]
   }
   return {
     ...env,
@@ -230,11 +254,13 @@ function childEnv(fake, extra = {}) {
     PASSWORD: USERS.alice.password,
     SESSION_SECRET: SECRET,
     ...(redis ? { REDIS_URL: redis.url } : {}),
+    ...(redisTls ? { REDIS_TLS_URL: redisTls.tlsUrl, REDIS_CA_FILE: redisTls.ca.caFile } : {}),
+    ...(redisCluster ? { REDIS_CLUSTER_URLS: redisCluster.urls.join(',') } : {}),
     ...extra,
   }
 }
 
-const SUPPLIED_ENV = ['KNACK_API_URL', 'KNACK_APP_ID', 'PASSWORD', 'SESSION_SECRET', 'REDIS_URL']
+const SUPPLIED_ENV = ['KNACK_API_URL', 'KNACK_APP_ID', 'PASSWORD', 'SESSION_SECRET', 'REDIS_URL', 'REDIS_TLS_URL', 'REDIS_CA_FILE', 'REDIS_CLUSTER_URLS']
 
 /** Checks shared by every js block before it runs; returns a skip reason or null. */
 function precheck(b, code) {
@@ -245,6 +271,8 @@ function precheck(b, code) {
     assert.ok(code.includes(USERS.alice.email), "the block reads process.env.PASSWORD: the test sets alice's, so it must log in as alice")
   }
   if (/\bREDIS_URL\b/.test(code) && !redis) return 'redis-server is not installed'
+  if (TLS_VARS.test(code) && !redisTls) return 'redis-server or openssl is not installed'
+  if (CLUSTER_VARS.test(code) && !redisCluster) return 'redis-server is not installed'
   return null
 }
 
@@ -339,6 +367,8 @@ async function runInApp(t, { code, files, args, extraFiles = [] }) {
       writeFileSync(path.join(dir, f.name), f.code)
     }
     if (redis) await redis.command('FLUSHALL')
+    const named = redisOf(code)
+    await Promise.all(named.map((r) => r.flush()))
     const env = childEnv(fake, { README_TEST_TOKEN: await fake.login(USERS.alice.email, USERS.alice.password) })
     const before = (await fake.stats()).requests
     const r = await run(process.execPath, args(dir), { cwd: dir, env })
@@ -348,6 +378,9 @@ async function runInApp(t, { code, files, args, extraFiles = [] }) {
     t.diagnostic(`fake-knack answered ${requests} requests${redis ? `; redis keys: ${redisKeys.join(' ') || '-'}` : ''}${r.stdout ? `; stdout: ${r.stdout.trim().slice(0, 200)}` : ''}`)
     // A block that hands REDIS_URL to knack-session and then reaches Knack must use Redis.
     if (/\bREDIS_URL\b/.test(code) && requests > 0) assert.ok(redisKeys.length > 0, 'the block gives knack-session REDIS_URL and made requests, yet Redis holds nothing')
+    if (requests > 0) {
+      for (const r of named) assert.ok((await r.keys()).length > 0, 'the block gives knack-session a Redis (TLS or cluster) and made requests, yet it holds nothing')
+    }
     return { r, requests, redisKeys }
   } finally {
     await fake.stop()

@@ -139,6 +139,8 @@ async function main(): Promise<void> {
     new MemoryStore({ maxEntries: 100 }),
     new FileStore({ dir: '/tmp/knack', secret }),
     new RedisStore({ url: 'redis://127.0.0.1:6379', secret: [secret, secret], prefix: 'app:' }),
+    new RedisStore({ url: 'rediss://127.0.0.1:6380', ca: [Buffer.from(''), 'pem'], secret }),
+    new RedisStore({ url: ['redis://127.0.0.1:7000', 'redis://127.0.0.1:7001'], cluster: true, secret }),
   ]
   const custom: TokenStore = { get: async () => null, set: async () => undefined, delete: async () => undefined }
   const saved = await KnackSession.login({ ...common, email: 'a@b.c', password: 'x', store: custom, secret })
@@ -150,6 +152,8 @@ async function main(): Promise<void> {
     rateLimit: { perSecond: 10, redis: 'redis://127.0.0.1:6379' },
   })
   await back?.logout()
+  KnackSession.fromToken(s.getToken(), { ...common, rateLimit: { redis: { url: ['rediss://127.0.0.1:7000'], cluster: true, ca: 'pem' } } })
+  KnackSession.fromToken(s.getToken(), { ...common, rateLimit: { redis: stores[2] as RedisStore } })
   const mw: KnackMiddleware = knackSession({ ...common, secret, store: stores[1], cookie: { secure: true, sameSite: 'Lax' } })
   const nextAuth: KnackNextAuth = createKnackAuth({ ...common, secret, allowToken: true, tokenCacheMs: 1000 })
   const guarded: KnackMiddleware = knackSession({
