@@ -43,39 +43,37 @@ function worker(token, n, shared = redis.url, knack = fake) {
   })
 }
 
-test('four processes sharing the Redis governor make 400 requests at 10 rps: zero 429s', { skip: !REDIS && 'redis-server not installed' }, async () => {
-  const token = await fake.token(USERS.alice.email)
+/**
+ * Four worker processes make `n` requests each through the governor shared via `shared`:
+ * every request succeeds, no process saw a 429, fake-knack sent none and never more than 10
+ * in a second, and the whole took at least as long as 10 per second allows.
+ */
+async function fourProcesses(n, shared, knack) {
+  const token = await knack.token(USERS.alice.email)
   const t = Date.now()
-  const results = await Promise.all([0, 1, 2, 3].map(() => worker(token, 100)))
+  const results = await Promise.all([0, 1, 2, 3].map(() => worker(token, n, shared, knack)))
   const secs = (Date.now() - t) / 1000
   for (const r of results) {
-    assert.equal(r.ok, 100, JSON.stringify(r.failed))
+    assert.equal(r.ok, n, JSON.stringify(r.failed))
     assert.equal(r.stats.shared, true)
     assert.equal(r.stats.rateLimited, 0)
   }
-  const stats = await fake.stats()
+  const stats = await knack.stats()
   assert.equal(stats.rate_limited, 0, 'fake-knack sent 429s')
   assert.ok(stats.max_in_any_second <= 10, `max ${stats.max_in_any_second} in one second`)
-  assert.ok(secs >= 36, `400 requests in ${secs}s is faster than 10 rps`)
+  const floor = (4 * n) / 10 - 4
+  assert.ok(secs >= floor, `${4 * n} requests in ${secs}s is faster than 10 rps`)
+}
+
+test('four processes sharing the Redis governor make 400 requests at 10 rps: zero 429s', { skip: !REDIS && 'redis-server not installed' }, async () => {
+  await fourProcesses(100, redis.url, fake)
 })
 
 test('four processes sharing the governor through a 3-node Redis Cluster make 200 requests at 10 rps: zero 429s, the window in one slot', { skip: !REDIS && 'redis-server not installed' }, async () => {
   const knack = await startFake(['--rate-limit', '10'])
   const cluster = await startRedisCluster()
   try {
-    const token = await knack.token(USERS.alice.email)
-    const t = Date.now()
-    const results = await Promise.all([0, 1, 2, 3].map(() => worker(token, 50, { url: cluster.urls, cluster: true }, knack)))
-    const secs = (Date.now() - t) / 1000
-    for (const r of results) {
-      assert.equal(r.ok, 50, JSON.stringify(r.failed))
-      assert.equal(r.stats.shared, true)
-      assert.equal(r.stats.rateLimited, 0)
-    }
-    const stats = await knack.stats()
-    assert.equal(stats.rate_limited, 0, 'fake-knack sent 429s')
-    assert.ok(stats.max_in_any_second <= 10, `max ${stats.max_in_any_second} in one second`)
-    assert.ok(secs >= 18, `200 requests in ${secs}s is faster than 10 rps`)
+    await fourProcesses(50, { url: cluster.urls, cluster: true }, knack)
     // The window and its members set live on one node (one hash slot), found there.
     const window = `knack-session:{rate:${APP_ID}}`
     const where = await Promise.all([0, 1, 2].map(async (i) => [await cluster.command(i, 'EXISTS', window), await cluster.command(i, 'EXISTS', `${window}:members`)]))
