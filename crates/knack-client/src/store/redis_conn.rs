@@ -132,15 +132,13 @@ impl RedisTarget {
     }
 }
 
-/// The trust anchors for a `rediss://` connection, as PEM, when they are more than the
-/// system's: the system's (as `SSL_CERT_FILE` / `SSL_CERT_DIR` or the OS store give them) plus
-/// `ca` plus `NODE_EXTRA_CA_CERTS`, the same set the HTTP side trusts. `None`: the system's
-/// alone, which the redis crate loads itself.
-fn roots_pem(ca: Option<&str>) -> Option<Vec<u8>> {
+/// The trust anchors for a `rediss://` connection, as PEM: the system's (as `SSL_CERT_FILE` /
+/// `SSL_CERT_DIR` or the OS store give them) plus `ca` plus `NODE_EXTRA_CA_CERTS`, the same set
+/// the HTTP side trusts. Made here rather than left to the redis crate, which replaces the
+/// system's roots when given any, and fails every connection when one system certificate or
+/// certificate directory cannot be read; here an unreadable or unusable one is skipped.
+fn roots_pem(ca: Option<&str>) -> Vec<u8> {
     let node = crate::tls::node_extra_ca_pem();
-    if ca.is_none() && node.is_none() {
-        return None;
-    }
     let mut pem = Vec::new();
     for der in rustls_native_certs::load_native_certs().certs {
         // A system certificate that is no usable anchor would fail the whole set: skip it.
@@ -156,7 +154,7 @@ fn roots_pem(ca: Option<&str>) -> Option<Vec<u8>> {
         pem.extend_from_slice(&node);
         pem.push(b'\n');
     }
-    Some(pem)
+    pem
 }
 
 fn pem_of(der: &[u8]) -> String {
@@ -343,11 +341,7 @@ impl RedisConn {
     /// A connection to `target` (nothing is sent until the first command).
     pub fn new(target: &RedisTarget) -> Result<Arc<RedisConn>> {
         crate::tls::install_crypto();
-        let roots = if target.tls {
-            roots_pem(target.ca.as_deref())
-        } else {
-            None
-        };
+        let roots = target.tls.then(|| roots_pem(target.ca.as_deref()));
         let certs = |root_cert: Vec<u8>| TlsCertificates {
             client_tls: None,
             root_cert: Some(root_cert),
