@@ -262,8 +262,17 @@ export interface NativeRateLimit {
 export interface NativeRedisTarget {
   urls: Array<string>
   cluster?: boolean
+  sentinel?: NativeSentinel
   /** Extra CA certificates, PEM (the facade joins a list into one text). */
   ca?: string
+}
+
+/** `sentinel: { name, username?, password?, db? }`: the primary the sentinels watch. */
+export interface NativeSentinel {
+  name: string
+  username?: string
+  password?: string
+  db?: number
 }
 
 /** What to upload (the source comes separately). */

@@ -1,7 +1,7 @@
 // The Redis people run in production: TLS (rediss://, with the system's trust store or the
-// `ca` option) and Redis Cluster, for the session store and the shared governor, against real
-// redis-server processes (a TLS port with a test CA made by openssl, and 3-node clusters made
-// by redis-cli --cluster create).
+// `ca` option), Redis Cluster and Redis Sentinel, for the session store and the shared
+// governor, against real redis-server processes (a TLS port with a test CA made by openssl,
+// 3-node clusters made by redis-cli --cluster create, a primary, a replica and a sentinel).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
 import { KnackSession, RedisStore } from '../index.js'
 import { startFake, USERS, APP_ID, ROOT } from './helpers/fake.mjs'
-import { haveRedis, haveOpenssl, startRedis, startRedisCluster } from './helpers/redis.mjs'
+import { haveRedis, haveOpenssl, startRedis, startRedisCluster, startRedisSentinel } from './helpers/redis.mjs'
 
 const READY = haveRedis() && haveOpenssl()
 const skip = !READY && 'redis-server or openssl not installed'
@@ -110,6 +110,11 @@ test('Redis targets that cannot work are KNACK_INVALID_ARGUMENT when the store i
     [{ url: 'http://127.0.0.1:6379' }, /must start with redis:\/\//],
     [{ url: `rediss://:${PASSWORD}@127.0.0.1:1#insecure` }, /cannot be turned off/],
     [{ url: 'redis://127.0.0.1:1', cluster: 'yes' }, /cluster must be true or false/],
+    [{ url: 'redis://127.0.0.1:26379', cluster: true, sentinel: 'mymaster' }, /not both/],
+    [{ url: 'redis://127.0.0.1:26379', sentinel: { name: '' } }, /sentinel.name must be a non-empty string/],
+    [{ url: 'redis://127.0.0.1:26379', sentinel: { name: 'm', pasword: 'x' } }, /unknown option "pasword" \(did you mean "password"\?\)/],
+    [{ url: 'redis://127.0.0.1:26379', sentinel: { name: 'm', db: -1 } }, /sentinel.db/],
+    [{ url: 'redis://127.0.0.1:26379', sentinel: 42 }, /sentinel must be the primary's name/],
   ]
   for (const [o, message] of bad) {
     assert.throws(() => new RedisStore({ ...o, secret: SECRET }), (e) => e.code === 'KNACK_INVALID_ARGUMENT' && message.test(e.message) && !e.message.includes(PASSWORD), JSON.stringify(o))
@@ -118,7 +123,7 @@ test('Redis targets that cannot work are KNACK_INVALID_ARGUMENT when the store i
   const token = 'a'.repeat(40)
   assert.throws(() => KnackSession.fromToken(token, { ...opts, rateLimit: { redis: { url: ['redis://a:1', 'redis://b:2'] } } }), { code: 'KNACK_INVALID_ARGUMENT', message: /cluster: true/ })
   assert.throws(() => KnackSession.fromToken(token, { ...opts, rateLimit: { redis: { url: 'redis://a:1', tls: true } } }), { code: 'KNACK_INVALID_ARGUMENT', message: /unknown option "tls"/ })
-  assert.throws(() => KnackSession.fromToken(token, { ...opts, rateLimit: { redis: 42 } }), { code: 'KNACK_INVALID_ARGUMENT', message: /Redis URL, \{ url, cluster\?, ca\? \} or a RedisStore/ })
+  assert.throws(() => KnackSession.fromToken(token, { ...opts, rateLimit: { redis: 42 } }), { code: 'KNACK_INVALID_ARGUMENT', message: /Redis URL, \{ url, cluster\?, sentinel\?, ca\? \} or a RedisStore/ })
 })
 
 test('the shared governor over TLS: a TLS RedisStore given as rateLimit.redis keeps the window in that server', { skip }, async () => {
@@ -165,5 +170,47 @@ test('a Redis Cluster over TLS (tls-cluster yes): the store works with ca and re
     assert.match(e.message, /not signed by a trusted CA/)
   } finally {
     await secure.stop()
+  }
+})
+
+test('RedisStore through Redis Sentinel: sessions live on the primary, and when it is killed the store works again on the promoted replica (meanwhile only KNACK_STORE)', { skip }, async () => {
+  const ha = await startRedisSentinel()
+  try {
+    const store = new RedisStore({ url: ha.sentinelUrl, sentinel: { name: ha.name }, secret: SECRET, prefix: 'ha:' })
+    const s = await KnackSession.login({ ...opts, ...USERS.bob, store })
+    const first = await ha.primaryPort()
+    assert.match(await ha.command(first, 'GET', `ha:session:${s.id}`), /^v1\./)
+    assert.ok((await ha.command(first, 'WAIT', 1, 2000)) >= 1, 'the replica did not confirm the write')
+
+    const promoted = await ha.crashPrimary()
+    assert.notEqual(promoted, first)
+    const errors = []
+    const until = Date.now() + 15000
+    let restored = null
+    while (!restored) {
+      try {
+        restored = await KnackSession.restore(s.id, { ...opts, store })
+        assert.ok(restored, 'the session was lost in the failover')
+      } catch (e) {
+        if (e.code !== 'KNACK_STORE' || Date.now() > until) throw e
+        errors.push(e.message)
+        await new Promise((r) => setTimeout(r, 200))
+      }
+    }
+    assert.equal(restored.userId, USERS.bob.id)
+    const next = await KnackSession.login({ ...opts, ...USERS.alice, store })
+    assert.match(await ha.command(promoted, 'GET', `ha:session:${next.id}`), /^v1\./)
+    for (const m of errors) assert.ok(!m.includes(String(first)), m)
+
+    // The shared governor through the same sentinels, on the new primary.
+    const t = KnackSession.fromToken(next.getToken(), { ...opts, rateLimit: { perSecond: 10, redis: store } })
+    await t.getRecords({ scene: 'scene_1', view: 'view_1' })
+    assert.equal(t.stats().shared, true)
+    assert.ok((await ha.command(promoted, 'ZCARD', `ha:{rate:${APP_ID}}`)) >= 1)
+
+    const unknown = new RedisStore({ url: ha.sentinelUrl, sentinel: 'no-such-primary', secret: SECRET })
+    await assert.rejects(unknown.get(newId()), { code: 'KNACK_STORE', message: /no sentinel names a primary that is up by that sentinel.name/ })
+  } finally {
+    await ha.stop()
   }
 })

@@ -268,7 +268,7 @@ const RATE_LIMIT_SPEC = {
     const cfg = typeof v === 'object' && v !== null ? lazyStores().redisConfigOf(v) : null
     if (cfg) return cfg
     if (isObject(v) && typeof v.get !== 'function') return { target: redisTarget(v, key) }
-    throw invalid(`${key} must be a Redis URL, { url, cluster?, ca? } or a RedisStore`)
+    throw invalid(`${key} must be a Redis URL, { url, cluster?, sentinel?, ca? } or a RedisStore`)
   }),
   prefix: string,
 }
@@ -318,12 +318,19 @@ const redisUrl = rule((v, key) => {
   }
   return list
 })
-const REDIS_TARGET_SPEC = { url: required(redisUrl), cluster: boolean, ca }
+/** sentinel: the primary's name in Sentinel, or { name, username?, password?, db? }. */
+const SENTINEL_SPEC = { name: required(nonEmptyString), username: string, password: string, db: whole(0) }
+const sentinel = rule((v, key) => {
+  if (typeof v === 'string') return parse({ name: v }, SENTINEL_SPEC, key, {}, `${key}.`)
+  if (!isObject(v)) throw invalid(`${key} must be the primary's name in Sentinel or { name, username?, password?, db? }`)
+  return parse(v, SENTINEL_SPEC, key, {}, `${key}.`)
+})
+const REDIS_TARGET_SPEC = { url: required(redisUrl), cluster: boolean, sentinel, ca }
 
-/** `{ urls, cluster?, ca? }` for the binding from `{ url, cluster?, ca? }`. */
+/** `{ urls, cluster?, sentinel?, ca? }` for the binding from `{ url, cluster?, sentinel?, ca? }`. */
 function redisTarget(v, where) {
   const o = parse(v, REDIS_TARGET_SPEC, where, {}, `${where}.`)
-  return { urls: o.url, cluster: o.cluster, ca: o.ca }
+  return { urls: o.url, cluster: o.cluster, sentinel: o.sentinel, ca: o.ca }
 }
 
 /** Every session option (login, fromToken, restore, the middleware and the Next helper). */
@@ -560,7 +567,7 @@ function storeOptions(kind, opts, { partial = false } = {}) {
   const label = `${kind} options`
   if (opts === undefined && kind === 'MemoryStore') return {}
   if (!isObject(opts)) {
-    throw invalid(kind === 'MemoryStore' ? `${label} must be an object` : `${kind} needs ${kind === 'FileStore' ? '{ dir, secret }' : '{ url, secret, prefix?, cluster?, ca? }'}`)
+    throw invalid(kind === 'MemoryStore' ? `${label} must be an object` : `${kind} needs ${kind === 'FileStore' ? '{ dir, secret }' : '{ url, secret, prefix?, cluster?, sentinel?, ca? }'}`)
   }
   const spec = partial ? Object.fromEntries(Object.entries(STORE_SPECS[kind]).map(([k, r]) => [k, { check: r.check }])) : STORE_SPECS[kind]
   return parse(opts, spec, label)

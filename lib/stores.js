@@ -141,15 +141,16 @@ class FileStore extends NativeBackedStore {
 
 /**
  * Several processes or hosts: `redis://[:password@]host:port[/db]`, `rediss://` (TLS, with the
- * system's trust store plus `ca`), `unix://`, or a Redis Cluster (`url`: its seed nodes,
- * `cluster: true`).
+ * system's trust store plus `ca`), `unix://`, a Redis Cluster (`url`: its seed nodes,
+ * `cluster: true`), or a primary found through Redis Sentinel (`url`: the sentinels,
+ * `sentinel: { name, password? }`).
  */
 class RedisStore extends NativeBackedStore {
   constructor(opts) {
     let config = null
     super('RedisStore', opts, (o) => {
       const sealer = makeSealer(o.secret, 'RedisStore')
-      const target = Object.freeze({ urls: o.url, cluster: o.cluster, ca: o.ca })
+      const target = Object.freeze({ urls: o.url, cluster: o.cluster, sentinel: o.sentinel, ca: o.ca })
       const native = construct(() => new NativeRedisStore(target, o.prefix))
       config = Object.freeze({ target, prefix: o.prefix })
       return { sealer, native }

@@ -6,7 +6,7 @@ use knack_client::internals::sealed;
 use knack_client::KeyRing;
 use knack_client::Secret;
 use knack_client::Session;
-use knack_client::{FileStore, MemoryStore, RedisConn, RedisStore, RedisTarget};
+use knack_client::{FileStore, MemoryStore, RedisConn, RedisStore, RedisTarget, SentinelSpec};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Arc;
@@ -161,15 +161,32 @@ store_methods!(NativeFileStore);
 pub struct NativeRedisTarget {
     pub urls: Vec<String>,
     pub cluster: Option<bool>,
+    pub sentinel: Option<NativeSentinel>,
     /// Extra CA certificates, PEM (the facade joins a list into one text).
     pub ca: Option<String>,
 }
 
+/// `sentinel: { name, username?, password?, db? }`: the primary the sentinels watch.
+#[napi(object, object_to_js = false)]
+pub struct NativeSentinel {
+    pub name: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub db: Option<i64>,
+}
+
 impl NativeRedisTarget {
     pub fn to_target(&self) -> knack_client::Result<RedisTarget> {
+        let sentinel = self.sentinel.as_ref().map(|s| SentinelSpec {
+            name: s.name.clone(),
+            username: s.username.clone(),
+            password: s.password.clone(),
+            db: s.db,
+        });
         RedisTarget::new(
             self.urls.clone(),
             self.cluster.unwrap_or(false),
+            sentinel,
             self.ca.clone(),
         )
     }

@@ -186,6 +186,78 @@ export async function startRedisCluster({ nodes = 3, tls = false } = {}) {
   }
 }
 
+/**
+ * A primary, one replica and one Sentinel watching them as `mymaster` (quorum 1, down after
+ * 1 s), ready: the replica in sync and known to the sentinel. `sentinelUrl` is what a client
+ * is given; `primaryPort()` asks the sentinel which port is the primary now; `crashPrimary()`
+ * kills the primary and resolves when Sentinel has promoted the replica.
+ */
+export async function startRedisSentinel({ name = 'mymaster' } = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'knack-redis-sentinel-'))
+  const children = []
+  const byPort = new Map()
+  try {
+    const [primary, replica, sentinel] = [await freePort(), await freePort(), await freePort()]
+    for (const [port, extra] of [[primary, []], [replica, ['--replicaof', '127.0.0.1', String(primary)]]]) {
+      const node = path.join(dir, String(port))
+      mkdirSync(node)
+      const { child, ready } = spawnRedis(['--port', String(port), ...extra], node)
+      children.push(child)
+      byPort.set(port, child)
+      await ready
+    }
+    const conf = path.join(dir, 'sentinel.conf')
+    writeFileSync(conf, [`port ${sentinel}`, 'bind 127.0.0.1', `sentinel monitor ${name} 127.0.0.1 ${primary} 1`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 4000`, ''].join('\n'))
+    const s = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    children.push(s)
+    await new Promise((resolve, reject) => {
+      let out = ''
+      s.stdout.on('data', (d) => {
+        out += d
+        if (out.includes('+monitor')) resolve()
+      })
+      s.on('exit', (code) => reject(new Error(`redis-sentinel exited with ${code}: ${out}`)))
+    })
+    const ask = (...a) => command(sentinel, a)
+    const until = async (what, ok) => {
+      const end = Date.now() + 20000
+      for (;;) {
+        if (await ok()) return
+        if (Date.now() > end) throw new Error(`redis sentinel: ${what} did not happen in 20 s`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    await until('the replica in sync', async () => /master_link_status:up/.test(await command(replica, ['INFO', 'replication'])))
+    await until('the sentinel finding the replica', async () => (await ask('SENTINEL', 'REPLICAS', name)).length === 1)
+    const primaryPort = async () => Number((await ask('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name))[1])
+    return {
+      sentinelUrl: `redis://127.0.0.1:${sentinel}`,
+      name,
+      ports: [primary, replica],
+      primaryPort,
+      command: (port, ...a) => command(port, a),
+      /** Kill the primary (SIGKILL); resolves the new primary's port once Sentinel promoted it. */
+      async crashPrimary() {
+        const before = await primaryPort()
+        const other = before === primary ? replica : primary
+        const child = byPort.get(before)
+        child.kill('SIGKILL')
+        await once(child, 'exit')
+        await until('the failover', async () => (await primaryPort()) === other && /role:master/.test(await command(other, ['INFO', 'replication'])))
+        return other
+      },
+      async stop() {
+        await Promise.all(children.map(stopChild))
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  } catch (e) {
+    await Promise.all(children.map(stopChild))
+    rmSync(dir, { recursive: true, force: true })
+    throw e
+  }
+}
+
 /** One Redis command over RESP, for assertions (replies: string, number, null, array). */
 export async function command(port, args) {
   const sock = net.connect(port, '127.0.0.1')

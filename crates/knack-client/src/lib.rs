@@ -56,7 +56,8 @@ pub use secret::Secret;
 pub use session::{CallOptions, Session, SessionConfig, SessionState, UserInfo};
 pub use shape::{Shape, ShapeSpec};
 pub use store::{
-    is_session_id, FileStore, MemoryStore, RedisConn, RedisStore, RedisTarget, DEFAULT_MAX_ENTRIES,
+    is_session_id, FileStore, MemoryStore, RedisConn, RedisStore, RedisTarget, SentinelSpec,
+    DEFAULT_MAX_ENTRIES,
 };
 pub use token::to_millis;
 pub use tokio_util::sync::CancellationToken;

@@ -8,7 +8,7 @@ pub(crate) mod redis_conn;
 
 pub use file::FileStore;
 pub use memory::{MemoryStore, DEFAULT_MAX_ENTRIES};
-pub use redis::{RedisConn, RedisStore, RedisTarget};
+pub use redis::{RedisConn, RedisStore, RedisTarget, SentinelSpec};
 
 use crate::error::{Error, Result};
 

@@ -3,7 +3,7 @@
 
 use super::check_id;
 pub(crate) use super::redis_conn::{store_err, OP_TIMEOUT};
-pub use super::redis_conn::{RedisConn, RedisTarget};
+pub use super::redis_conn::{RedisConn, RedisTarget, SentinelSpec};
 use crate::error::{Error, Result};
 
 use std::sync::Arc;

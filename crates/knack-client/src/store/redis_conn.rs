@@ -7,9 +7,11 @@
 //! the redis crate's own text (which can include the address).
 
 use crate::error::{Error, ErrorCode, Result};
+use redis::aio::MultiplexedConnection;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::{ClusterClient, ClusterClientBuilder};
 use redis::cluster_async::ClusterConnection;
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
 use redis::{Cmd, Pipeline, RedisError, RedisFuture, TlsCertificates, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,12 +52,23 @@ pub(crate) fn scheme_of(url: &str) -> Result<Scheme> {
     Ok(scheme)
 }
 
-/// Where a Redis is and how to trust it: one URL, or a cluster's seed nodes, plus extra CA
-/// certificates (PEM) for `rediss://`.
+/// The primary a set of Redis Sentinels watches: its name there, and how to log in to it (the
+/// sentinels' own credentials are in their URLs).
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SentinelSpec {
+    pub name: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub db: Option<i64>,
+}
+
+/// Where a Redis is and how to trust it: one URL, a cluster's seed nodes, or the sentinels of a
+/// primary, plus extra CA certificates (PEM) for `rediss://`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisTarget {
     urls: Vec<String>,
     cluster: bool,
+    sentinel: Option<SentinelSpec>,
     ca: Option<String>,
     tls: bool,
 }
@@ -64,9 +77,14 @@ impl std::fmt::Debug for RedisTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "RedisTarget({} [redacted url]{}{}{})",
+            "RedisTarget({} [redacted url]{}{}{}{})",
             self.urls.len(),
             if self.cluster { ", cluster" } else { "" },
+            if self.sentinel.is_some() {
+                ", sentinel"
+            } else {
+                ""
+            },
             if self.tls { ", tls" } else { "" },
             if self.ca.is_some() { ", ca" } else { "" }
         )
@@ -76,38 +94,71 @@ impl std::fmt::Debug for RedisTarget {
 impl RedisTarget {
     /// One server.
     pub fn single(url: &str) -> Result<RedisTarget> {
-        RedisTarget::new(vec![url.to_owned()], false, None)
+        RedisTarget::new(vec![url.to_owned()], false, None, None)
     }
 
-    /// Check a target: every rule about which URLs, cluster settings and CAs go together.
-    pub fn new(urls: Vec<String>, cluster: bool, ca: Option<String>) -> Result<RedisTarget> {
+    /// Check a target: every rule about which URLs, cluster or sentinel settings and CAs go
+    /// together.
+    pub fn new(
+        urls: Vec<String>,
+        cluster: bool,
+        sentinel: Option<SentinelSpec>,
+        ca: Option<String>,
+    ) -> Result<RedisTarget> {
+        let what = if sentinel.is_some() {
+            "Redis Sentinel"
+        } else {
+            "Redis Cluster"
+        };
         if urls.is_empty() {
             return Err(Error::invalid("a Redis URL must be given"));
         }
-        if urls.len() > 1 && !cluster {
+        if cluster && sentinel.is_some() {
             return Err(Error::invalid(
-                "several Redis URLs are the seed nodes of a Redis Cluster: add cluster: true",
+                "a Redis is reached through a Cluster or through Sentinel, not both: give \
+                 cluster or sentinel",
+            ));
+        }
+        if urls.len() > 1 && !cluster && sentinel.is_none() {
+            return Err(Error::invalid(
+                "several Redis URLs are the seed nodes of a Redis Cluster (add cluster: true) \
+                 or the sentinels of a primary (add sentinel: { name })",
             ));
         }
         if urls.len() > MAX_CLUSTER_NODES {
             return Err(Error::invalid(format!(
-                "a Redis Cluster needs only a few seed nodes (at most {MAX_CLUSTER_NODES})"
+                "a {what} needs only a few URLs (at most {MAX_CLUSTER_NODES})"
             )));
+        }
+        if let Some(s) = &sentinel {
+            if s.name.is_empty()
+                || s.name.len() > 200
+                || s.name.bytes().any(|b| b.is_ascii_control() || b == b' ')
+            {
+                return Err(Error::invalid(
+                    "sentinel.name must be the primary's name in Sentinel (printable, no spaces)",
+                ));
+            }
+            if matches!(s.db, Some(db) if !(0..=100_000).contains(&db)) {
+                return Err(Error::invalid(
+                    "sentinel.db must be a database number from 0",
+                ));
+            }
         }
         let mut schemes = Vec::with_capacity(urls.len());
         for u in &urls {
             schemes.push(scheme_of(u)?);
         }
-        if cluster && schemes.contains(&Scheme::Unix) {
-            return Err(Error::invalid(
-                "a Redis Cluster is reached over TCP: unix:// URLs cannot be its nodes",
-            ));
+        if (cluster || sentinel.is_some()) && schemes.contains(&Scheme::Unix) {
+            return Err(Error::invalid(format!(
+                "a {what} is reached over TCP: unix:// URLs cannot be its nodes"
+            )));
         }
         let tls = schemes[0] == Scheme::Tls;
         if schemes.iter().any(|s| (*s == Scheme::Tls) != tls) {
-            return Err(Error::invalid(
-                "a Redis Cluster's URLs must be all rediss:// (TLS) or all redis://",
-            ));
+            return Err(Error::invalid(format!(
+                "a {what}'s URLs must be all rediss:// (TLS) or all redis://"
+            )));
         }
         if ca.is_some() && !tls {
             return Err(Error::invalid(
@@ -118,6 +169,7 @@ impl RedisTarget {
         Ok(RedisTarget {
             urls: urls.into_iter().map(|u| u.trim().to_owned()).collect(),
             cluster,
+            sentinel,
             ca,
             tls,
         })
@@ -173,6 +225,15 @@ fn pem_of(der: &[u8]) -> String {
 /// A failed Redis operation as a `KNACK_STORE` error: the kind and category of the redis
 /// error, or what was wrong with the server's TLS certificate; never its text.
 pub(crate) fn store_err(what: &str, e: &RedisError) -> Error {
+    if e.kind() == redis::ErrorKind::MasterNameNotFoundBySentinel {
+        return Error::new(
+            ErrorCode::Store,
+            format!(
+                "redis: {what} failed: no sentinel names a primary that is up by that \
+                 sentinel.name (a wrong name, or a failover under way)"
+            ),
+        );
+    }
     if let Some(why) = tls_failure(e).or_else(|| io_failure(e)) {
         return Error::new(ErrorCode::Store, format!("redis: {what} failed: {why}"));
     }
@@ -282,6 +343,7 @@ fn tls_failure(e: &RedisError) -> Option<String> {
 enum Client {
     Single(redis::Client),
     Cluster(ClusterClient),
+    Sentinel(Arc<SentinelConn>),
 }
 
 /// A live connection: a reconnecting manager for one server, or a cluster connection (which
@@ -290,6 +352,7 @@ enum Client {
 pub(crate) enum Conn {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
+    Sentinel(Arc<SentinelConn>),
 }
 
 impl ConnectionLike for Conn {
@@ -297,6 +360,9 @@ impl ConnectionLike for Conn {
         match self {
             Conn::Single(c) => c.req_packed_command(cmd),
             Conn::Cluster(c) => c.req_packed_command(cmd),
+            Conn::Sentinel(s) => Box::pin(
+                s.with_primary(move |mut c| async move { c.req_packed_command(cmd).await }),
+            ),
         }
     }
 
@@ -309,6 +375,9 @@ impl ConnectionLike for Conn {
         match self {
             Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
             Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Sentinel(s) => Box::pin(s.with_primary(move |mut c| async move {
+                c.req_packed_commands(pipeline, offset, count).await
+            })),
         }
     }
 
@@ -316,8 +385,151 @@ impl ConnectionLike for Conn {
         match self {
             Conn::Single(c) => c.get_db(),
             Conn::Cluster(c) => c.get_db(),
+            Conn::Sentinel(s) => s.db,
         }
     }
+}
+
+/// Whether a failed command means the primary may have moved (a Sentinel failover): its
+/// connection dropped or was refused, or the server is a replica now (READONLY). Then the
+/// sentinels are asked again.
+pub(crate) fn primary_moved(e: &RedisError) -> bool {
+    e.is_connection_dropped()
+        || e.is_io_error()
+        || e.is_connection_refusal()
+        || matches!(
+            e.kind(),
+            redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly)
+        )
+}
+
+/// The primary that a set of Redis Sentinels names, followed across failovers: a multiplexed
+/// connection to the primary they name now, dropped and asked for again when a command says the
+/// primary moved (that command is sent once more, to the new primary).
+pub(crate) struct SentinelConn {
+    sentinels: tokio::sync::Mutex<SentinelClient>,
+    current: std::sync::Mutex<Option<(u64, MultiplexedConnection)>>,
+    generation: std::sync::atomic::AtomicU64,
+    db: i64,
+}
+
+impl SentinelConn {
+    fn cached(&self) -> Option<(u64, MultiplexedConnection)> {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The connection to the primary: the one in use, or one to the primary the sentinels
+    /// name now (one lookup at a time).
+    async fn primary(&self) -> redis::RedisResult<(u64, MultiplexedConnection)> {
+        if let Some(c) = self.cached() {
+            return Ok(c);
+        }
+        let mut sentinels = self.sentinels.lock().await;
+        if let Some(c) = self.cached() {
+            return Ok(c);
+        }
+        let client = sentinels.async_get_client().await?;
+        let cfg = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(OP_TIMEOUT))
+            .set_response_timeout(Some(OP_TIMEOUT));
+        let conn = client
+            .get_multiplexed_async_connection_with_config(&cfg)
+            .await?;
+        let generation = self
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, conn.clone()));
+        Ok((generation, conn))
+    }
+
+    /// Drop the connection `generation` (if it is still the one in use).
+    fn forget(&self, generation: u64) {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(&*current, Some((g, _)) if *g == generation) {
+            *current = None;
+        }
+    }
+
+    /// Run `send` on the primary; when it says the primary moved, once more on the primary
+    /// the sentinels name then.
+    async fn with_primary<T, F, Fut>(&self, mut send: F) -> redis::RedisResult<T>
+    where
+        F: FnMut(MultiplexedConnection) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        let mut attempt = 0;
+        loop {
+            let (generation, conn) = match self.primary().await {
+                Ok(c) => c,
+                Err(e) if attempt == 0 && primary_moved(&e) => {
+                    attempt += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match send(conn).await {
+                Err(e) if primary_moved(&e) => {
+                    self.forget(generation);
+                    if attempt > 0 {
+                        return Err(e);
+                    }
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// The sentinels of `target` (plain or TLS like their URLs; the primary is reached the same
+/// way), with the primary's credentials from `spec`.
+fn sentinel_client(
+    target: &RedisTarget,
+    spec: &SentinelSpec,
+    roots: Option<Vec<u8>>,
+) -> redis::RedisResult<SentinelClient> {
+    use redis::IntoConnectionInfo;
+    let infos = target
+        .urls
+        .iter()
+        .map(|u| u.as_str().into_connection_info())
+        .collect::<redis::RedisResult<Vec<_>>>()?;
+    let mut b = SentinelClientBuilder::new(
+        infos.iter().map(|i| i.addr().clone()),
+        &spec.name,
+        SentinelServerType::Master,
+    )?;
+    if let Some(first) = infos.first().map(|i| i.redis_settings()) {
+        if let Some(u) = first.username() {
+            b = b.set_client_to_sentinel_username(u);
+        }
+        if let Some(p) = first.password() {
+            b = b.set_client_to_sentinel_password(p);
+        }
+    }
+    if let Some(u) = &spec.username {
+        b = b.set_client_to_redis_username(u);
+    }
+    if let Some(p) = &spec.password {
+        b = b.set_client_to_redis_password(p);
+    }
+    if let Some(db) = spec.db {
+        b = b.set_client_to_redis_db(db);
+    }
+    if let Some(r) = roots {
+        let certs = |root_cert: Vec<u8>| TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root_cert),
+        };
+        b = b
+            .set_client_to_sentinel_certificates(certs(r.clone()))
+            .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
+            .set_client_to_redis_certificates(certs(r));
+    }
+    b.build()
 }
 
 /// One lazily connected, auto-reconnecting Redis connection.
@@ -332,6 +544,7 @@ impl std::fmt::Debug for RedisConn {
         let kind = match self.client {
             Client::Single(_) => "single",
             Client::Cluster(_) => "cluster",
+            Client::Sentinel(_) => "sentinel",
         };
         write!(f, "RedisConn({kind}, [redacted url])")
     }
@@ -347,7 +560,16 @@ impl RedisConn {
             root_cert: Some(root_cert),
         };
         let invalid = |_| Error::invalid("Redis URL is not valid");
-        let client = if target.cluster {
+        let client = if let Some(spec) = &target.sentinel {
+            Client::Sentinel(Arc::new(SentinelConn {
+                sentinels: tokio::sync::Mutex::new(
+                    sentinel_client(target, spec, roots).map_err(invalid)?,
+                ),
+                current: std::sync::Mutex::new(None),
+                generation: std::sync::atomic::AtomicU64::new(0),
+                db: spec.db.unwrap_or(0),
+            }))
+        } else if target.cluster {
             let mut b = ClusterClientBuilder::new(target.urls.iter().map(String::as_str))
                 .connection_timeout(OP_TIMEOUT)
                 .response_timeout(OP_TIMEOUT)
@@ -393,6 +615,8 @@ impl RedisConn {
                         Client::Cluster(client) => {
                             client.get_async_connection().await.map(Conn::Cluster)
                         }
+                        // Connected at its first command, and again after a failover.
+                        Client::Sentinel(s) => Ok(Conn::Sentinel(s.clone())),
                     }
                 };
                 match tokio::time::timeout(OP_TIMEOUT * 2, connect).await {
@@ -435,7 +659,14 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
-    /// Which targets are accepted: (urls, cluster, ca given, accepted, words of the refusal).
+    fn sentinel(name: &str) -> Option<SentinelSpec> {
+        Some(SentinelSpec {
+            name: name.to_owned(),
+            ..SentinelSpec::default()
+        })
+    }
+
+    /// Which targets are accepted: (urls, cluster, ca given, words of the refusal or None).
     #[test]
     fn which_redis_targets_are_accepted() {
         let table: &[(&[&str], bool, bool, Option<&str>)] = &[
@@ -470,7 +701,7 @@ mod tests {
             ),
         ];
         for (list, cluster, with_ca, refusal) in table {
-            let got = RedisTarget::new(urls(list), *cluster, with_ca.then(ca));
+            let got = RedisTarget::new(urls(list), *cluster, None, with_ca.then(ca));
             match refusal {
                 None => assert!(got.is_ok(), "{list:?} {cluster}: {:?}", got.err()),
                 Some(words) => {
@@ -482,20 +713,116 @@ mod tests {
         }
     }
 
+    /// Sentinel targets: (urls, cluster, the sentinel's name, words of the refusal or None).
+    #[test]
+    fn which_sentinel_targets_are_accepted() {
+        let table: &[(&[&str], bool, &str, Option<&str>)] = &[
+            (&["redis://s1:26379"], false, "mymaster", None),
+            (
+                &["redis://s1:26379", "redis://s2:26379", "redis://s3:26379"],
+                false,
+                "mymaster",
+                None,
+            ),
+            (
+                &["rediss://s1:26379", "rediss://s2:26379"],
+                false,
+                "mymaster",
+                None,
+            ),
+            (&["redis://s1:26379"], true, "mymaster", Some("not both")),
+            (&["redis://s1:26379"], false, "", Some("sentinel.name")),
+            (
+                &["redis://s1:26379"],
+                false,
+                "my master",
+                Some("sentinel.name"),
+            ),
+            (
+                &["unix:///s.sock"],
+                false,
+                "mymaster",
+                Some("Sentinel is reached over TCP"),
+            ),
+            (
+                &["rediss://s1:1", "redis://s2:2"],
+                false,
+                "m",
+                Some("all rediss://"),
+            ),
+        ];
+        for (list, cluster, name, refusal) in table {
+            let got = RedisTarget::new(urls(list), *cluster, sentinel(name), None);
+            match refusal {
+                None => assert!(got.is_ok(), "{list:?} {name}: {:?}", got.err()),
+                Some(words) => {
+                    let e = got.expect_err(&format!("{list:?} {name:?} should be refused"));
+                    assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT");
+                    assert!(e.message.contains(words), "{list:?}: {}", e.message);
+                }
+            }
+        }
+        let bad_db = SentinelSpec {
+            db: Some(-1),
+            ..sentinel("m").unwrap_or_default()
+        };
+        assert!(RedisTarget::new(urls(&["redis://s:1"]), false, Some(bad_db), None).is_err());
+    }
+
+    /// When a command's failure sends a sentinel connection back to the sentinels.
+    #[test]
+    fn a_dropped_connection_or_a_readonly_replica_means_the_primary_moved() {
+        use redis::{ErrorKind, ServerErrorKind};
+        let io = |k| RedisError::from(std::io::Error::from(k));
+        let table: Vec<(RedisError, bool)> = vec![
+            (io(std::io::ErrorKind::ConnectionReset), true),
+            (io(std::io::ErrorKind::ConnectionRefused), true),
+            (io(std::io::ErrorKind::BrokenPipe), true),
+            (
+                RedisError::from((ErrorKind::Server(ServerErrorKind::ReadOnly), "READONLY")),
+                true,
+            ),
+            (
+                RedisError::from((ErrorKind::Server(ServerErrorKind::NoScript), "NOSCRIPT")),
+                false,
+            ),
+            (
+                RedisError::from((ErrorKind::Server(ServerErrorKind::ResponseError), "ERR")),
+                false,
+            ),
+            (RedisError::from((ErrorKind::Parse, "bad")), false),
+        ];
+        for (e, moved) in table {
+            assert_eq!(primary_moved(&e), moved, "{e}");
+        }
+    }
+
     #[test]
     fn a_ca_that_is_no_certificate_is_refused_and_no_message_shows_a_url() {
-        let e = RedisTarget::new(urls(&["rediss://:pw-1234@a:1"]), false, Some("nope".into()))
-            .unwrap_err();
+        let e = RedisTarget::new(
+            urls(&["rediss://:pw-1234@a:1"]),
+            false,
+            None,
+            Some("nope".into()),
+        )
+        .unwrap_err();
         assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT");
         assert!(e.message.starts_with("ca"), "{}", e.message);
         for bad in ["ftp://:pw-1234@a:1", "rediss://:pw-1234@a:1#insecure"] {
             let e = RedisTarget::single(bad).unwrap_err();
             assert!(!e.message.contains("pw-1234"), "{}", e.message);
         }
-        let t = RedisTarget::new(urls(&["redis://:pw-1234@a:1"]), true, None).unwrap();
+        let t = RedisTarget::new(urls(&["redis://:pw-1234@a:1"]), true, None, None).unwrap();
         assert!(!format!("{t:?}").contains("pw-1234"));
         let c = RedisConn::new(&t).unwrap();
         assert!(!format!("{c:?}").contains("pw-1234"));
+        let spec = SentinelSpec {
+            password: Some("pw-1234".into()),
+            ..sentinel("m").unwrap_or_default()
+        };
+        let t = RedisTarget::new(urls(&["redis://:pw-1234@s:1"]), false, Some(spec), None).unwrap();
+        assert!(!format!("{t:?}").contains("pw-1234"));
+        assert!(!format!("{:?}", RedisConn::new(&t).unwrap()).contains("pw-1234"));
     }
 
     #[test]
