@@ -233,17 +233,22 @@ export declare class FileStore implements TokenStore {
 
 /**
  * Where a Redis is: `url` is `redis://`, `rediss://` (TLS) or `unix://`; with `cluster: true`,
- * a Redis Cluster's seed nodes (one URL or several).
+ * a Redis Cluster's seed nodes (one URL or several); with `sentinel`, the sentinels.
  */
 export interface RedisTargetOptions {
   url: string | string[]
   /** A Redis Cluster: `url` lists seed nodes, the others are found. Default false. */
   cluster?: boolean
+  /**
+   * Redis Sentinel: `url` lists the sentinels; this names the primary they watch (and how to
+   * log in to it). Followed across failovers.
+   */
+  sentinel?: string | { name: string; username?: string; password?: string; db?: number }
   /** For rediss://: CA certificates (PEM) trusted besides the system store and NODE_EXTRA_CA_CERTS. */
   ca?: string | Uint8Array | Array<string | Uint8Array>
 }
 
-/** Several processes or hosts: one Redis (TCP, TLS or a Unix socket) or a Redis Cluster. */
+/** Several processes or hosts: one Redis (TCP, TLS or a Unix socket), a Redis Cluster, or Sentinel. */
 export declare class RedisStore implements TokenStore {
   constructor(opts: RedisTargetOptions & { secret: string | string[]; prefix?: string })
   get(id: string): Promise<string | null>

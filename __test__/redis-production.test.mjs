@@ -214,3 +214,18 @@ test('RedisStore through Redis Sentinel: sessions live on the primary, and when 
     await ha.stop()
   }
 })
+
+test('Redis Sentinel over TLS: the sentinels and the primary are reached with ca, and an untrusted certificate is refused', { skip }, async () => {
+  const ha = await startRedisSentinel({ tls: true })
+  try {
+    const store = new RedisStore({ url: ha.sentinelUrl, sentinel: ha.name, ca: ha.ca.caPem, secret: SECRET })
+    const id = newId()
+    await store.set(id, 'over-tls', 60000)
+    assert.equal(await store.get(id), 'over-tls')
+    assert.equal(await ha.command(await ha.primaryPort(), 'GET', `knack-session:session:${id}`), 'over-tls')
+    const untrusted = new RedisStore({ url: ha.sentinelUrl, sentinel: ha.name, secret: SECRET })
+    await assert.rejects(untrusted.get(id), { code: 'KNACK_STORE', message: /not signed by a trusted CA/ })
+  } finally {
+    await ha.stop()
+  }
+})

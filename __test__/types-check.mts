@@ -141,6 +141,8 @@ async function main(): Promise<void> {
     new RedisStore({ url: 'redis://127.0.0.1:6379', secret: [secret, secret], prefix: 'app:' }),
     new RedisStore({ url: 'rediss://127.0.0.1:6380', ca: [Buffer.from(''), 'pem'], secret }),
     new RedisStore({ url: ['redis://127.0.0.1:7000', 'redis://127.0.0.1:7001'], cluster: true, secret }),
+    new RedisStore({ url: ['redis://127.0.0.1:26379'], sentinel: { name: 'mymaster', password: 'pw', db: 1 }, secret }),
+    new RedisStore({ url: 'rediss://127.0.0.1:26379', sentinel: 'mymaster', ca: 'pem', secret }),
   ]
   const custom: TokenStore = { get: async () => null, set: async () => undefined, delete: async () => undefined }
   const saved = await KnackSession.login({ ...common, email: 'a@b.c', password: 'x', store: custom, secret })

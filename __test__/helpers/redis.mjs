@@ -190,24 +190,37 @@ export async function startRedisCluster({ nodes = 3, tls = false } = {}) {
  * A primary, one replica and one Sentinel watching them as `mymaster` (quorum 1, down after
  * 1 s), ready: the replica in sync and known to the sentinel. `sentinelUrl` is what a client
  * is given; `primaryPort()` asks the sentinel which port is the primary now; `crashPrimary()`
- * kills the primary and resolves when Sentinel has promoted the replica.
+ * kills the primary and resolves when Sentinel has promoted the replica. With `tls: true` every
+ * node and the sentinel take TLS (replication and Sentinel's links too; `sentinelUrl` is
+ * rediss://, trusted through `ca`); `command(port)` still reaches each over a plain port.
  */
-export async function startRedisSentinel({ name = 'mymaster' } = {}) {
+export async function startRedisSentinel({ name = 'mymaster', tls = false } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'knack-redis-sentinel-'))
   const children = []
   const byPort = new Map()
+  // With TLS, clients (and Sentinel) use the TLS ports; the plain ones are for assertions.
+  const plainOf = new Map()
+  const plain = (port) => plainOf.get(port) ?? port
   try {
+    const ca = tls ? makeTestCa(dir) : null
     const [primary, replica, sentinel] = [await freePort(), await freePort(), await freePort()]
+    const listen = async (port) => {
+      if (!tls) return ['--port', String(port)]
+      const p = await freePort()
+      plainOf.set(port, p)
+      return ['--port', String(p), '--tls-port', String(port), ...tlsArgs(ca), '--tls-replication', 'yes']
+    }
     for (const [port, extra] of [[primary, []], [replica, ['--replicaof', '127.0.0.1', String(primary)]]]) {
       const node = path.join(dir, String(port))
       mkdirSync(node)
-      const { child, ready } = spawnRedis(['--port', String(port), ...extra], node)
+      const { child, ready } = spawnRedis([...(await listen(port)), ...extra], node)
       children.push(child)
       byPort.set(port, child)
       await ready
     }
     const conf = path.join(dir, 'sentinel.conf')
-    writeFileSync(conf, [`port ${sentinel}`, 'bind 127.0.0.1', `sentinel monitor ${name} 127.0.0.1 ${primary} 1`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 4000`, ''].join('\n'))
+    const ports = (await listen(sentinel)).reduce((lines, v, i, all) => (i % 2 === 0 ? [...lines, `${v.slice(2)} ${all[i + 1]}`] : lines), [])
+    writeFileSync(conf, [...ports, 'bind 127.0.0.1', `sentinel monitor ${name} 127.0.0.1 ${primary} 1`, `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 4000`, ''].join('\n'))
     const s = spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', 'pipe', 'inherit'] })
     children.push(s)
     await new Promise((resolve, reject) => {
@@ -218,7 +231,7 @@ export async function startRedisSentinel({ name = 'mymaster' } = {}) {
       })
       s.on('exit', (code) => reject(new Error(`redis-sentinel exited with ${code}: ${out}`)))
     })
-    const ask = (...a) => command(sentinel, a)
+    const ask = (...a) => command(plain(sentinel), a)
     const until = async (what, ok) => {
       const end = Date.now() + 20000
       for (;;) {
@@ -227,15 +240,17 @@ export async function startRedisSentinel({ name = 'mymaster' } = {}) {
         await new Promise((r) => setTimeout(r, 100))
       }
     }
-    await until('the replica in sync', async () => /master_link_status:up/.test(await command(replica, ['INFO', 'replication'])))
+    const info = (port) => command(plain(port), ['INFO', 'replication'])
+    await until('the replica in sync', async () => /master_link_status:up/.test(await info(replica)))
     await until('the sentinel finding the replica', async () => (await ask('SENTINEL', 'REPLICAS', name)).length === 1)
     const primaryPort = async () => Number((await ask('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name))[1])
     return {
-      sentinelUrl: `redis://127.0.0.1:${sentinel}`,
+      sentinelUrl: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${sentinel}`,
       name,
+      ca,
       ports: [primary, replica],
       primaryPort,
-      command: (port, ...a) => command(port, a),
+      command: (port, ...a) => command(plain(port), a),
       /** Kill the primary (SIGKILL); resolves the new primary's port once Sentinel promoted it. */
       async crashPrimary() {
         const before = await primaryPort()
@@ -243,7 +258,7 @@ export async function startRedisSentinel({ name = 'mymaster' } = {}) {
         const child = byPort.get(before)
         child.kill('SIGKILL')
         await once(child, 'exit')
-        await until('the failover', async () => (await primaryPort()) === other && /role:master/.test(await command(other, ['INFO', 'replication'])))
+        await until('the failover', async () => (await primaryPort()) === other && /role:master/.test(await info(other)))
         return other
       },
       async stop() {
