@@ -702,13 +702,18 @@ mod tests {
         ];
         for (list, cluster, with_ca, refusal) in table {
             let got = RedisTarget::new(urls(list), *cluster, None, with_ca.then(ca));
-            match refusal {
-                None => assert!(got.is_ok(), "{list:?} {cluster}: {:?}", got.err()),
-                Some(words) => {
-                    let e = got.expect_err(&format!("{list:?} {cluster} should be refused"));
-                    assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT");
-                    assert!(e.message.contains(words), "{list:?}: {}", e.message);
-                }
+            expect(got, *refusal, &format!("{list:?} cluster={cluster}"));
+        }
+    }
+
+    /// `got` is accepted when `refusal` is None, else refused with words containing it.
+    fn expect(got: Result<RedisTarget>, refusal: Option<&str>, row: &str) {
+        match refusal {
+            None => assert!(got.is_ok(), "{row}: {:?}", got.err()),
+            Some(words) => {
+                let e = got.expect_err(&format!("{row} should be refused"));
+                assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT");
+                assert!(e.message.contains(words), "{row}: {}", e.message);
             }
         }
     }
@@ -753,14 +758,7 @@ mod tests {
         ];
         for (list, cluster, name, refusal) in table {
             let got = RedisTarget::new(urls(list), *cluster, sentinel(name), None);
-            match refusal {
-                None => assert!(got.is_ok(), "{list:?} {name}: {:?}", got.err()),
-                Some(words) => {
-                    let e = got.expect_err(&format!("{list:?} {name:?} should be refused"));
-                    assert_eq!(e.code(), "KNACK_INVALID_ARGUMENT");
-                    assert!(e.message.contains(words), "{list:?}: {}", e.message);
-                }
-            }
+            expect(got, *refusal, &format!("{list:?} sentinel={name:?}"));
         }
         let bad_db = SentinelSpec {
             db: Some(-1),
