@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
+import net from 'node:net'
 import { KnackSession, RedisStore } from '../index.js'
 import { startFake, USERS, APP_ID, ROOT } from './helpers/fake.mjs'
 import { haveRedis, haveOpenssl, startRedis, startRedisCluster, startRedisSentinel } from './helpers/redis.mjs'
@@ -88,15 +89,31 @@ test('an untrusted Redis certificate is KNACK_STORE saying so, and no message sh
   assert.ok(!shown.includes(String(tls.tlsUrl.split(':').pop())), 'the port is shown')
 })
 
-test('rediss:// to a plain port and redis:// to a TLS port fail as KNACK_STORE, never hang', { skip }, async () => {
+test('rediss:// to a plain port and redis:// to a TLS port fail as KNACK_STORE saying which port to check, never hang', { skip }, async () => {
   const toPlain = new RedisStore({ url: tls.url.replace('redis://', 'rediss://'), secret: SECRET, ca: tls.ca.caPem })
   const a = await toPlain.get(newId()).catch((x) => x)
   assert.equal(a.code, 'KNACK_STORE')
-  assert.match(a.message, /timed out \(is the port in the rediss:\/\/ URL the server's TLS port\?\)/)
+  // A plain Redis waits for a newline, which the ClientHello's random bytes may hold: then it
+  // answers an error in plain text instead. Either way the message names the port.
+  assert.match(a.message, /timed out \(is the port in the rediss:\/\/ URL the server's TLS port\?\)|did not answer in TLS \(is it a plain redis:\/\/ port\?\)/)
   const toTls = new RedisStore({ url: tls.tlsUrl.replace('rediss://', 'redis://'), secret: SECRET })
   const b = await toTls.get(newId()).catch((x) => x)
   assert.equal(b.code, 'KNACK_STORE')
   assert.match(b.message, /closed the connection \(if it takes TLS only, its URL starts with rediss:\/\/\)/)
+  // A rediss:// URL to a server that answers in plain text, or hangs up on the ClientHello.
+  for (const [mode, message] of [
+    ['answers', /did not answer in TLS \(is it a plain redis:\/\/ port\?\)/],
+    ['hangs up', /closed the connection \(is the port in the rediss:\/\/ URL the server's TLS port\?\)/],
+  ]) {
+    const srv = net.createServer((c) => c.once('data', () => (mode === 'answers' ? c.end('-ERR unknown command\r\n') : c.destroy())))
+    await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve))
+    try {
+      const store = new RedisStore({ url: `rediss://127.0.0.1:${srv.address().port}`, secret: SECRET, ca: tls.ca.caPem })
+      await assert.rejects(store.get(newId()), { code: 'KNACK_STORE', message }, mode)
+    } finally {
+      srv.close()
+    }
+  }
 })
 
 test('Redis targets that cannot work are KNACK_INVALID_ARGUMENT when the store is made', async () => {

@@ -3,7 +3,7 @@
 //! and the members set that tells each process how many share the window.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::redis::{check_prefix, store_err, RedisConn, DEFAULT_PREFIX, OP_TIMEOUT};
+use crate::store::redis::{check_prefix, RedisConn, DEFAULT_PREFIX, OP_TIMEOUT};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,7 +137,7 @@ impl RedisLimiter {
         let (wait, members): (i64, i64) =
             match tokio::time::timeout(OP_TIMEOUT, inv.invoke_async(&mut c)).await {
                 Ok(Ok(v)) => v,
-                Ok(Err(e)) => return Err(store_err("rate window", &e)),
+                Ok(Err(e)) => return Err(self.conn.error("rate window", &e)),
                 Err(_) => return Err(Error::new(ErrorCode::Store, "redis: rate window timed out")),
             };
         Ok(SharedAnswer {
@@ -172,7 +172,7 @@ impl RedisLimiter {
         inv.key(&self.pause_key).arg(ms);
         match tokio::time::timeout(OP_TIMEOUT, inv.invoke_async::<i64>(&mut c)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(store_err("rate pause", &e)),
+            Ok(Err(e)) => Err(self.conn.error("rate pause", &e)),
             Err(_) => Err(Error::new(ErrorCode::Store, "redis: rate pause timed out")),
         }
     }

@@ -2,7 +2,7 @@
 //! Cluster: the connection is `store::redis_conn`).
 
 use super::check_id;
-pub(crate) use super::redis_conn::{store_err, OP_TIMEOUT};
+pub(crate) use super::redis_conn::OP_TIMEOUT;
 pub use super::redis_conn::{RedisConn, RedisTarget, SentinelSpec};
 use crate::error::{Error, Result};
 

@@ -224,7 +224,7 @@ fn pem_of(der: &[u8]) -> String {
 
 /// A failed Redis operation as a `KNACK_STORE` error: the kind and category of the redis
 /// error, or what was wrong with the server's TLS certificate; never its text.
-pub(crate) fn store_err(what: &str, e: &RedisError) -> Error {
+fn store_err(what: &str, e: &RedisError, tls: bool) -> Error {
     if e.kind() == redis::ErrorKind::MasterNameNotFoundBySentinel {
         return Error::new(
             ErrorCode::Store,
@@ -234,7 +234,7 @@ pub(crate) fn store_err(what: &str, e: &RedisError) -> Error {
             ),
         );
     }
-    if let Some(why) = tls_failure(e).or_else(|| io_failure(e)) {
+    if let Some(why) = tls_failure(e).or_else(|| io_failure(e, tls)) {
         return Error::new(ErrorCode::Store, format!("redis: {what} failed: {why}"));
     }
     Error::new(
@@ -270,13 +270,19 @@ fn causes(e: &RedisError) -> Vec<&(dyn std::error::Error + 'static)> {
     out
 }
 
-/// The socket failure under `e` in words (no address), or `None`.
-fn io_failure(e: &RedisError) -> Option<String> {
+/// The socket failure under `e` in words (no address), or `None`. `tls`: the URL is rediss://.
+fn io_failure(e: &RedisError, tls: bool) -> Option<String> {
     use std::io::ErrorKind as K;
     for s in causes(e) {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
             let text = match io.kind() {
                 K::ConnectionRefused => "connection refused (is Redis running at that address?)",
+                K::ConnectionReset | K::UnexpectedEof | K::BrokenPipe | K::ConnectionAborted
+                    if tls =>
+                {
+                    "the server closed the connection (is the port in the rediss:// URL the \
+                     server's TLS port?)"
+                }
                 K::ConnectionReset | K::UnexpectedEof | K::BrokenPipe | K::ConnectionAborted => {
                     "the server closed the connection (if it takes TLS only, its URL starts \
                      with rediss://)"
@@ -597,6 +603,11 @@ impl RedisConn {
         self.tls
     }
 
+    /// A failed operation on this connection as a `KNACK_STORE` error, in words.
+    pub(crate) fn error(&self, what: &str, e: &RedisError) -> Error {
+        store_err(what, e, self.tls)
+    }
+
     pub(crate) async fn conn(&self) -> Result<Conn> {
         let c = self
             .conn
@@ -621,7 +632,7 @@ impl RedisConn {
                 };
                 match tokio::time::timeout(OP_TIMEOUT * 2, connect).await {
                     Ok(Ok(c)) => Ok(c),
-                    Ok(Err(e)) => Err(store_err("connect", &e)),
+                    Ok(Err(e)) => Err(self.error("connect", &e)),
                     Err(_) if self.tls => Err(Error::new(
                         ErrorCode::Store,
                         "redis: connect timed out (is the port in the rediss:// URL the server's \
@@ -638,7 +649,7 @@ impl RedisConn {
         let mut c = self.conn().await?;
         match tokio::time::timeout(OP_TIMEOUT, cmd.query_async::<T>(&mut c)).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(store_err(what, &e)),
+            Ok(Err(e)) => Err(self.error(what, &e)),
             Err(_) => Err(Error::new(
                 ErrorCode::Store,
                 format!("redis: {what} timed out"),
