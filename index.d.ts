@@ -111,7 +111,7 @@ export interface SessionOptions {
   /**
    * Requests per second for this app, shared by all its sessions in this process. Default
    * `{ perSecond: 10 }`; `false` turns the governor off. With `redis` (a URL, a RedisStore, or
-   * `{ url, cluster?, ca? }`) the budget is shared by every process of the app.
+   * `{ url, cluster?, sentinel?, ca? }`) the budget is shared by every process of the app.
    */
   rateLimit?: false | { perSecond?: number; redis?: string | RedisStore | RedisTargetOptions; prefix?: string }
   /** Where login() saves and restore() reads. Default: a process-wide MemoryStore. */
