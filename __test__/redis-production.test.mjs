@@ -136,6 +136,12 @@ test('Redis targets that cannot work are KNACK_INVALID_ARGUMENT when the store i
   for (const [o, message] of bad) {
     assert.throws(() => new RedisStore({ ...o, secret: SECRET }), (e) => e.code === 'KNACK_INVALID_ARGUMENT' && message.test(e.message) && !e.message.includes(PASSWORD), JSON.stringify(o))
   }
+  // A Sentinel primary's password is as hidden as a URL's.
+  const guarded = new RedisStore({ url: `redis://:${PASSWORD}@127.0.0.1:1`, sentinel: { name: 'm', password: PASSWORD }, secret: SECRET })
+  const down = await guarded.get(newId()).catch((x) => x)
+  assert.equal(down.code, 'KNACK_STORE')
+  const seen = [inspect(guarded, { showHidden: true, depth: 10 }), JSON.stringify(guarded), down.message, down.stack, inspect(down, { depth: 5 })].join('\n')
+  assert.ok(!seen.includes(PASSWORD), seen)
   // The same rules for rateLimit.redis given as options rather than a store.
   const token = 'a'.repeat(40)
   assert.throws(() => KnackSession.fromToken(token, { ...opts, rateLimit: { redis: { url: ['redis://a:1', 'redis://b:2'] } } }), { code: 'KNACK_INVALID_ARGUMENT', message: /cluster: true/ })
