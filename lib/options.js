@@ -307,30 +307,33 @@ const ca = rule((v, key) => {
 })
 
 /**
- * A Redis: `url` is one URL (redis://, rediss:// for TLS, unix://) or, with `cluster: true`,
- * a Redis Cluster's seed nodes (an array of URLs); `ca` as for HTTPS. Which combinations are
- * accepted is the core's rule (RedisTarget::new); here only the types.
+ * A Redis: `url` is one URL (redis://, rediss:// for TLS, unix://) or, with `cluster: true`
+ * or `sentinel`, a Redis Cluster's seed nodes or the sentinels (an array of URLs); `ca` as for
+ * HTTPS. Which combinations are accepted is the core's rule (RedisTarget::new); here only the
+ * types.
  */
 const redisUrl = rule((v, key) => {
   const list = Array.isArray(v) ? v : [v]
   if (list.length === 0 || list.some((u) => typeof u !== 'string' || u === '')) {
-    throw invalid(`${key} must be a Redis URL (redis://, rediss:// or unix://) or, for a cluster, an array of them`)
+    throw invalid(`${key} must be a Redis URL (redis://, rediss:// or unix://) or, for a cluster or Sentinel, an array of them`)
   }
   return list
 })
 /** sentinel: the primary's name in Sentinel, or { name, username?, password?, db? }. */
 const SENTINEL_SPEC = { name: required(nonEmptyString), username: string, password: string, db: whole(0) }
 const sentinel = rule((v, key) => {
-  if (typeof v === 'string') return parse({ name: v }, SENTINEL_SPEC, key, {}, `${key}.`)
-  if (!isObject(v)) throw invalid(`${key} must be the primary's name in Sentinel or { name, username?, password?, db? }`)
-  return parse(v, SENTINEL_SPEC, key, {}, `${key}.`)
+  if (typeof v !== 'string' && !isObject(v)) throw invalid(`${key} must be the primary's name in Sentinel or { name, username?, password?, db? }`)
+  return parse(typeof v === 'string' ? { name: v } : v, SENTINEL_SPEC, key, {}, `${key}.`)
 })
 const REDIS_TARGET_SPEC = { url: required(redisUrl), cluster: boolean, sentinel, ca }
 
-/** `{ urls, cluster?, sentinel?, ca? }` for the binding from `{ url, cluster?, sentinel?, ca? }`. */
-function redisTarget(v, where) {
-  const o = parse(v, REDIS_TARGET_SPEC, where, {}, `${where}.`)
+/** The binding's `{ urls, cluster?, sentinel?, ca? }` from options checked by REDIS_TARGET_SPEC. */
+function redisTargetOf(o) {
   return { urls: o.url, cluster: o.cluster, sentinel: o.sentinel, ca: o.ca }
+}
+
+function redisTarget(v, where) {
+  return redisTargetOf(parse(v, REDIS_TARGET_SPEC, where, {}, `${where}.`))
 }
 
 /** Every session option (login, fromToken, restore, the middleware and the Next helper). */
@@ -623,6 +626,7 @@ module.exports = {
   callArgs,
   bulkItem,
   storeOptions,
+  redisTargetOf,
   jsonText,
   isObject,
   describe,

@@ -5,7 +5,7 @@
 
 const { NativeMemoryStore, NativeFileStore, NativeRedisStore, Sealer } = require('./native')
 const { mapNative, invalid } = require('./errors')
-const { storeOptions } = require('./options')
+const { storeOptions, redisTargetOf } = require('./options')
 
 // Module-private: a store's sealer, and a RedisStore's URL (it may hold a password) and
 // prefix. Kept out of the objects, so util.inspect (even with showHidden) and JSON show none.
@@ -150,7 +150,7 @@ class RedisStore extends NativeBackedStore {
     let config = null
     super('RedisStore', opts, (o) => {
       const sealer = makeSealer(o.secret, 'RedisStore')
-      const target = Object.freeze({ urls: o.url, cluster: o.cluster, sentinel: o.sentinel, ca: o.ca })
+      const target = Object.freeze(redisTargetOf(o))
       const native = construct(() => new NativeRedisStore(target, o.prefix))
       config = Object.freeze({ target, prefix: o.prefix })
       return { sealer, native }

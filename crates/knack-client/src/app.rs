@@ -64,7 +64,7 @@ pub struct App {
     pub quota: PlanQuota,
     pub counters: Counters,
     pub(crate) metadata: tokio::sync::Mutex<Option<Arc<crate::schema::Schema>>>,
-    /// The Redis (URL, prefix) the governor shares its window through, if any.
+    /// The Redis (target, prefix) the governor shares its window through, if any.
     shared_redis: Mutex<Option<(crate::store::RedisTarget, Option<String>)>>,
     /// The explicit proxy the pool was built with (its URL may hold a password).
     proxy: Option<Secret>,

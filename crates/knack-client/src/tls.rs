@@ -104,9 +104,9 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// The certificates of NODE_EXTRA_CA_CERTS: `Ok(None)` when unset, `Err` with the reason
-/// when the file cannot be read or holds no certificate.
-pub fn node_extra_ca_certs() -> Result<Option<Vec<Certificate>>> {
+/// NODE_EXTRA_CA_CERTS read once: its PEM text and its certificates. `Ok(None)` when unset,
+/// `Err` with the reason when the file cannot be read or holds no certificate.
+fn node_extra_ca() -> Result<Option<(Vec<u8>, Vec<Certificate>)>> {
     let Some(path) = std::env::var_os(NODE_EXTRA_CA_CERTS).filter(|p| !p.is_empty()) else {
         return Ok(None);
     };
@@ -116,17 +116,20 @@ pub fn node_extra_ca_certs() -> Result<Option<Vec<Certificate>>> {
             "{NODE_EXTRA_CA_CERTS}={shown} cannot be read ({e})"
         ))
     })?;
-    pem_certs(&bytes, &format!("{NODE_EXTRA_CA_CERTS}={shown}")).map(Some)
+    let certs = pem_certs(&bytes, &format!("{NODE_EXTRA_CA_CERTS}={shown}"))?;
+    Ok(Some((bytes, certs)))
+}
+
+/// The certificates of NODE_EXTRA_CA_CERTS: `Ok(None)` when unset, `Err` with the reason
+/// when the file cannot be read or holds no certificate.
+pub fn node_extra_ca_certs() -> Result<Option<Vec<Certificate>>> {
+    Ok(node_extra_ca()?.map(|(_, certs)| certs))
 }
 
 /// The PEM text of NODE_EXTRA_CA_CERTS when it is set and holds certificates (for the Redis
 /// connection, which takes PEM); `None` otherwise, as Node carries on without it.
 pub fn node_extra_ca_pem() -> Option<Vec<u8>> {
-    let path = std::env::var_os(NODE_EXTRA_CA_CERTS).filter(|p| !p.is_empty())?;
-    match node_extra_ca_certs() {
-        Ok(Some(_)) => std::fs::read(path).ok(),
-        _ => None,
-    }
+    node_extra_ca().ok().flatten().map(|(pem, _)| pem)
 }
 
 /// rustls's process-wide crypto provider (ring), for the clients that take the default: the

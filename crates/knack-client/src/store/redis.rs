@@ -1,5 +1,5 @@
-//! The session store shared by several processes or hosts, in Redis (one server, TLS or a
-//! Cluster: the connection is `store::redis_conn`).
+//! The session store shared by several processes or hosts, in Redis (one server, TLS, a
+//! Cluster or Sentinel: the connection is `store::redis_conn`).
 
 use super::check_id;
 pub(crate) use super::redis_conn::OP_TIMEOUT;

@@ -1,6 +1,6 @@
 //! The Redis connection the session store (`store::redis`) and the governor's shared window
-//! (`governor::redis`) use: one server over TCP, TLS (`rediss://`) or a Unix socket, or a
-//! Redis Cluster from its seed nodes. Which targets are accepted is decided in one place,
+//! (`governor::redis`) use: one server over TCP, TLS (`rediss://`) or a Unix socket, a Redis
+//! Cluster from its seed nodes, or the primary that Redis Sentinels name. Which targets are accepted is decided in one place,
 //! [`RedisTarget::new`].
 //!
 //! A URL may hold a password: no error message or log line ever shows a URL, an address or
@@ -18,8 +18,12 @@ use std::time::Duration;
 
 pub(crate) const OP_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Seed nodes a cluster target may list.
-pub const MAX_CLUSTER_NODES: usize = 64;
+/// URLs a target may list (a cluster's seed nodes, or sentinels).
+pub const MAX_URLS: usize = 64;
+
+/// What an untrusted Redis certificate is told.
+const UNTRUSTED: &str = "the server's TLS certificate is not signed by a trusted CA: give the \
+                         server's CA certificate as `ca`, or add it to the system's trust store";
 
 /// How one URL reaches its server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,9 +129,9 @@ impl RedisTarget {
                  or the sentinels of a primary (add sentinel: { name })",
             ));
         }
-        if urls.len() > MAX_CLUSTER_NODES {
+        if urls.len() > MAX_URLS {
             return Err(Error::invalid(format!(
-                "a {what} needs only a few URLs (at most {MAX_CLUSTER_NODES})"
+                "a {what} needs only a few URLs (at most {MAX_URLS})"
             )));
         }
         if let Some(s) = &sentinel {
@@ -173,14 +177,6 @@ impl RedisTarget {
             ca,
             tls,
         })
-    }
-
-    pub fn is_cluster(&self) -> bool {
-        self.cluster
-    }
-
-    pub fn is_tls(&self) -> bool {
-        self.tls
     }
 }
 
@@ -305,12 +301,9 @@ fn tls_failure(e: &RedisError) -> Option<String> {
     let found = causes(e)
         .into_iter()
         .find_map(|s| s.downcast_ref::<rustls::Error>().cloned());
-    let advice = "give the server's CA certificate as `ca`, or add it to the system's trust store";
     let text = match found {
         Some(rustls::Error::InvalidCertificate(c)) => match c {
-            C::UnknownIssuer => {
-                format!("the server's TLS certificate is not signed by a trusted CA: {advice}")
-            }
+            C::UnknownIssuer => UNTRUSTED.to_owned(),
             C::NotValidForName | C::NotValidForNameContext { .. } => {
                 "the server's TLS certificate does not name the host in the Redis URL".to_owned()
             }
@@ -333,7 +326,7 @@ fn tls_failure(e: &RedisError) -> Option<String> {
             // The cluster client keeps only the text of a node's failure: read it (never shown).
             let text = e.to_string();
             if text.contains("UnknownIssuer") {
-                format!("the server's TLS certificate is not signed by a trusted CA: {advice}")
+                UNTRUSTED.to_owned()
             } else if text.contains("invalid peer certificate") {
                 "the server's TLS certificate was refused".to_owned()
             } else {
@@ -526,16 +519,20 @@ fn sentinel_client(
         b = b.set_client_to_redis_db(db);
     }
     if let Some(r) = roots {
-        let certs = |root_cert: Vec<u8>| TlsCertificates {
-            client_tls: None,
-            root_cert: Some(root_cert),
-        };
         b = b
             .set_client_to_sentinel_certificates(certs(r.clone()))
             .set_client_to_redis_tls_mode(redis::TlsMode::Secure)
             .set_client_to_redis_certificates(certs(r));
     }
     b.build()
+}
+
+/// The roots (PEM) as the redis crate takes them; no client certificate.
+fn certs(root_cert: Vec<u8>) -> TlsCertificates {
+    TlsCertificates {
+        client_tls: None,
+        root_cert: Some(root_cert),
+    }
 }
 
 /// One lazily connected, auto-reconnecting Redis connection.
@@ -561,10 +558,6 @@ impl RedisConn {
     pub fn new(target: &RedisTarget) -> Result<Arc<RedisConn>> {
         crate::tls::install_crypto();
         let roots = target.tls.then(|| roots_pem(target.ca.as_deref()));
-        let certs = |root_cert: Vec<u8>| TlsCertificates {
-            client_tls: None,
-            root_cert: Some(root_cert),
-        };
         let invalid = |_| Error::invalid("Redis URL is not valid");
         let client = if let Some(spec) = &target.sentinel {
             Client::Sentinel(Arc::new(SentinelConn {
@@ -596,11 +589,6 @@ impl RedisConn {
             tls: target.tls,
             conn: tokio::sync::OnceCell::new(),
         }))
-    }
-
-    /// Whether this connection is TLS (for the store's description).
-    pub fn is_tls(&self) -> bool {
-        self.tls
     }
 
     /// A failed operation on this connection as a `KNACK_STORE` error, in words.
